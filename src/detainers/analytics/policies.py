@@ -1,0 +1,49 @@
+"""Which policy was in force where, on which day (intervals are [from, to))."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Connection, or_, select
+
+from detainers.store.schema import jurisdictions, policies
+
+
+def in_force(day: date):
+    """SQL condition: the policy row is in force on `day`."""
+    return (policies.c.effective_from <= day) & or_(policies.c.effective_to.is_(None), policies.c.effective_to > day)
+
+
+def policy_on(conn: Connection, jurisdiction_id: str, day: date):
+    """The policy of one jurisdiction in force on `day`, or None."""
+    return conn.execute(
+        select(policies).where(policies.c.jurisdiction_id == jurisdiction_id, in_force(day))
+    ).first()
+
+
+def jurisdictions_on(conn: Connection, day: date, *, stances: tuple[str, ...] | None = None,
+                     jurisdiction_ids: tuple[str, ...] | None = None) -> list:
+    """Jurisdictions with the policy in force on `day` (None when they have none).
+
+    With `stances`, only those whose policy on that day has one of them; with
+    `jurisdiction_ids`, only those (whatever their policy).
+    """
+    query = (
+        select(jurisdictions, policies.c.stance, policies.c.agreement, policies.c.effective_from,
+               policies.c.effective_to, policies.c.criteria, policies.c.citation)
+        .select_from(jurisdictions.outerjoin(
+            policies, (policies.c.jurisdiction_id == jurisdictions.c.jurisdiction_id) & in_force(day)))
+        .order_by(jurisdictions.c.state, jurisdictions.c.name, jurisdictions.c.jurisdiction_id)
+    )
+    if jurisdiction_ids:
+        query = query.where(jurisdictions.c.jurisdiction_id.in_(jurisdiction_ids))
+    elif stances:
+        query = query.where(policies.c.stance.in_(stances))
+    return list(conn.execute(query))
+
+
+def timeline(conn: Connection, jurisdiction_id: str) -> list:
+    """Every policy of one jurisdiction, oldest first."""
+    return list(conn.execute(
+        select(policies).where(policies.c.jurisdiction_id == jurisdiction_id).order_by(policies.c.effective_from)
+    ))

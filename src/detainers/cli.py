@@ -1,0 +1,426 @@
+"""The `detainers` command: a thin skin over the library. Exit 0 ok, 2 bad input, 1 a bug."""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import json
+import sys
+from datetime import date
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from detainers import __version__
+from detainers.config import database_url
+from detainers.errors import InputError, StoreError
+
+app = typer.Typer(help="Immigration-detainer records and jurisdiction-cooperation reports.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+report_app = typer.Typer(help="Build a report (md, json, csv, html).", no_args_is_help=True)
+stats_app = typer.Typer(help="Counts for scripts and tables.", no_args_is_help=True)
+audit_app = typer.Typer(help="The append-only audit log.", no_args_is_help=True)
+app.add_typer(report_app, name="report")
+app.add_typer(stats_app, name="stats")
+app.add_typer(audit_app, name="audit")
+
+out = Console()
+err = Console(stderr=True)
+
+DbOption = Annotated[Optional[str], typer.Option(
+    "--db", help="Database URL (else $DETAINERS_DB, else sqlite:///detainers.db).", show_default=False)]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")]
+
+
+class ReportFormat(str, Enum):
+    md = "md"
+    json = "json"
+    csv = "csv"
+    html = "html"
+
+
+class AudienceChoice(str, Enum):
+    public = "public"
+    restricted = "restricted"
+
+
+class StanceChoice(str, Enum):
+    declines = "declines"
+    limited = "limited"
+    honors = "honors"
+
+
+class ByChoice(str, Enum):
+    jurisdiction = "jurisdiction"
+    fy = "fy"
+    region = "region"
+
+
+class CohortChoice(str, Enum):
+    lodged = "lodged"
+    ended = "ended"
+
+
+class StatsFormat(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+class ClassifyFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+def handle_errors(fn):
+    """Turn known errors into one clear message and the documented exit code."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except InputError as exc:
+            err.print(f"[bold red]error:[/] {escape(exc.message())}", highlight=False)
+            err.print("Nothing was changed.", highlight=False)
+            raise typer.Exit(2) from None
+        except StoreError as exc:
+            err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+            raise typer.Exit(2) from None
+        except typer.Exit:
+            raise
+        except Exception as exc:  # a bug: say so, keep the trace for --debug users
+            err.print(f"[bold red]internal error:[/] {escape(type(exc).__name__ + ': ' + str(exc))}",
+                      highlight=False)
+            err.print("This is a bug in detainers; please report it with the command you ran.")
+            raise typer.Exit(1) from None
+    return wrapper
+
+
+def escape(text: str) -> str:
+    from rich.markup import escape as _escape
+
+    return _escape(text)
+
+
+def parse_day(value: str | None, flag: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        if len(value) != 10:
+            raise ValueError
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"{flag}: {value!r} is not a date (expected YYYY-MM-DD)") from None
+
+
+def store(db: str | None):
+    from detainers.store.db import open_store
+
+    return open_store(database_url(db))
+
+
+def write_output(text: str, path: Path | None) -> None:
+    if path is None:
+        sys.stdout.write(text)
+        return
+    if path.is_dir():
+        raise InputError(f"--out: {path} is a folder (expected a file path)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+@app.command("import")
+@handle_errors
+def import_cmd(
+    directory: Annotated[Path, typer.Argument(help="A data-package folder (DESIGN §5 / docs/data-package.md).")],
+    db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Import a canonical data package: all of it, or (on any problem) nothing."""
+    from detainers.datapackage.importer import import_package
+
+    engine = store(db)
+    with err.status("Importing…", spinner="dots") if not (quiet or as_json) and err.is_terminal else _null():
+        result = import_package(engine, directory)
+    if as_json:
+        out.print_json(json.dumps(result.as_dict()))
+        return
+    if quiet:
+        return
+    _print_import(result)
+
+
+def _print_import(result) -> None:
+    if result.already_imported:
+        out.print(f"Already imported as source #{result.source_id} (sha256 {result.sha256[:12]}…); nothing changed.")
+        return
+    label = " [bold yellow](SYNTHETIC)[/]" if result.synthetic else ""
+    out.print(f"Imported {escape(result.path)} as source #{result.source_id}{label}.")
+    table = Table("file", "added", "changed", "unchanged")
+    for name, f in result.files.items():
+        table.add_row(name, str(f.added), str(f.changed), str(f.unchanged))
+    out.print(table)
+    for w in result.warnings:
+        out.print(f"[yellow]warning:[/] {escape(w)}")
+    if result.without_booking:
+        shown = ", ".join(result.without_booking[:10])
+        more = f" and {len(result.without_booking) - 10} more" if len(result.without_booking) > 10 else ""
+        out.print(f"{len(result.without_booking)} detainers match no booking (kept, outcome from lift data "
+                  f"only): {shown}{more}")
+    if result.claim_disagreements:
+        out.print(f"{len(result.claim_disagreements)} detainers have an outcome in the package that differs "
+                  "from the one the lifecycle rules derive:")
+        for d in result.claim_disagreements[:10]:
+            out.print(f"  {d['detainer_id']}: package says {d['claimed']}, records say {d['derived']}")
+    if result.detainer_lines_in_charges:
+        out.print(f"{result.detainer_lines_in_charges} charge lines are immigration detainers themselves; "
+                  "they are kept but not counted as charges.")
+
+
+class _null:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+@app.command("export")
+@handle_errors
+def export_cmd(
+    directory: Annotated[Path, typer.Argument(help="Folder to write the package into.")],
+    db: DbOption = None,
+    audience: Annotated[AudienceChoice, typer.Option(
+        help="restricted: a full copy, with names and dates of birth (audited); "
+             "public: without them, ids replaced by pseudonyms.")] = AudienceChoice.restricted,
+    quiet: QuietOption = False,
+) -> None:
+    """Export the database as a canonical data package that imports back to the same answers."""
+    from detainers.datapackage.exporter import export_package
+
+    result = export_package(store(db), directory, audience=audience.value)
+    if not quiet:
+        total = sum(result.files.values())
+        note = " (includes identity fields: keep it restricted)" if audience == AudienceChoice.restricted else ""
+        out.print(f"Wrote {total} rows in {len(result.files)} files to {escape(result.path)}{note}.")
+
+
+@report_app.command("non-cooperative")
+@handle_errors
+def report_noncooperative(
+    as_of: Annotated[str, typer.Option("--as-of", help="The day to report on (YYYY-MM-DD).")],
+    jurisdiction: Annotated[Optional[list[str]], typer.Option(
+        "--jurisdiction", help="Only these jurisdiction ids (listed even with nobody held).")] = None,
+    stance: Annotated[Optional[list[StanceChoice]], typer.Option(
+        "--stance", help="Policies to include (default: declines). Repeat to add limited.")] = None,
+    audience: Annotated[AudienceChoice, typer.Option(help="public (no identity fields) or restricted.")]
+    = AudienceChoice.public,
+    fmt: Annotated[ReportFormat, typer.Option("--format", help="Output format.")] = ReportFormat.md,
+    output: Annotated[Optional[Path], typer.Option("--out", help="Write to this file instead of stdout.")] = None,
+    db: DbOption = None,
+) -> None:
+    """People held on a day, with an active detainer, in jurisdictions whose policy declines detainers."""
+    from detainers.reports.noncooperative import NonCooperativeQuery, build
+    from detainers.reports.render import render
+
+    day = parse_day(as_of, "--as-of")
+    stances = tuple(s.value for s in stance) if stance else ("declines",)
+    query = NonCooperativeQuery(day, stances, tuple(jurisdiction or ()), audience.value)
+    with store(db).begin() as conn:
+        report = build(conn, query)
+    write_output(render(report, fmt.value), output)
+
+
+@stats_app.command("outcomes")
+@handle_errors
+def stats_outcomes(
+    by: Annotated[Optional[list[ByChoice]], typer.Option(
+        "--by", help="Group by jurisdiction, fy (federal fiscal year) and/or region; repeat.")] = None,
+    cohort: Annotated[CohortChoice, typer.Option(
+        help="Which date places a detainer in a year and in --from/--to: lodged or ended.")] = CohortChoice.lodged,
+    date_from: Annotated[Optional[str], typer.Option("--from", help="First day (YYYY-MM-DD), inclusive.")] = None,
+    date_to: Annotated[Optional[str], typer.Option("--to", help="Last day (YYYY-MM-DD), inclusive.")] = None,
+    jurisdiction: Annotated[Optional[list[str]], typer.Option("--jurisdiction", help="Only these ids.")] = None,
+    region: Annotated[Optional[str], typer.Option("--region", help="Only this region.")] = None,
+    fmt: Annotated[StatsFormat, typer.Option("--format", help="table, json or csv.")] = StatsFormat.table,
+    db: DbOption = None,
+) -> None:
+    """Detainer outcomes counted by jurisdiction, fiscal year and/or region."""
+    from detainers.analytics.provenance import SYNTHETIC_LABEL, is_synthetic, source_list
+    from detainers.analytics.stats import OutcomeQuery, outcome_stats
+    from detainers.model import OUTCOME_ORDER
+
+    dims = tuple(dict.fromkeys(b.value for b in by)) if by else ("jurisdiction",)
+    query = OutcomeQuery(dims, cohort.value, parse_day(date_from, "--from"), parse_day(date_to, "--to"),
+                         tuple(jurisdiction or ()), region)
+    with store(db).connect() as conn:
+        rows = outcome_stats(conn, query)
+        synthetic = is_synthetic(source_list(conn))
+    if fmt == StatsFormat.json:
+        payload = {
+            "cohort": query.cohort, "by": list(dims),
+            "from": date_from, "to": date_to, "synthetic": synthetic,
+            "data_label": SYNTHETIC_LABEL if synthetic else None,
+            "definitions": {
+                "lodged": "all detainers in the row (the denominator of every outcome count)",
+                "cohort": "lodged: counted by the day the detainer was lodged; ended: by the day it ended "
+                          "(detainers that have not ended are not in this cohort)",
+                "fy": "U.S. federal fiscal year: FY2017 = 2016-10-01 … 2017-09-30",
+            },
+            "rows": rows,
+        }
+        sys.stdout.write(json.dumps(payload, indent=2, default=str) + "\n")
+        return
+    columns = list(rows[0].keys()) if rows else [*_dim_columns(dims), "lodged", *OUTCOME_ORDER]
+    if fmt == StatsFormat.csv:
+        from detainers.reports.render import neutralize
+
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(["data_label", *columns])
+        for r in rows:
+            writer.writerow(["SYNTHETIC" if synthetic else "", *(neutralize(r[c]) for c in columns)])
+        sys.stdout.write(buffer.getvalue())
+        return
+    title = f"Detainer outcomes, {query.cohort} cohort"
+    if synthetic:
+        title = f"SYNTHETIC — {title}"
+    table = Table(*columns, title=title)
+    for r in rows:
+        table.add_row(*("—" if r[c] is None else str(r[c]) for c in columns))
+    out.print(table)
+    if synthetic:
+        out.print(f"[bold yellow]{SYNTHETIC_LABEL}[/]")
+
+
+def _dim_columns(dims) -> list[str]:
+    names = {"jurisdiction": ["jurisdiction_id", "jurisdiction_name", "state"], "fy": ["fy"], "region": ["region"]}
+    return [c for d in dims for c in names[d]]
+
+
+@app.command("classify")
+@handle_errors
+def classify_cmd(
+    texts: Annotated[Optional[list[str]], typer.Argument(help="Charge texts to classify.")] = None,
+    file: Annotated[Optional[Path], typer.Option("--file", help="A file with one charge per line.")] = None,
+    code: Annotated[Optional[str], typer.Option("--code", help="An offense code that goes with the text.")] = None,
+    explain: Annotated[bool, typer.Option("--explain", help="Show the normalised text, rule and runner-up.")] = False,
+    fmt: Annotated[ClassifyFormat, typer.Option("--format", help="table or json.")] = ClassifyFormat.table,
+) -> None:
+    """Classify charge texts into offense categories (DESIGN §6)."""
+    from detainers.offenses import classify
+
+    items = list(texts or [])
+    if file is not None:
+        try:
+            items += [line.rstrip("\r\n") for line in file.read_text("utf-8-sig").splitlines() if line.strip()]
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"--file: {file} cannot be read as UTF-8 text ({exc})") from None
+    if not items:
+        raise InputError("Give charge texts as arguments or --file PATH (one charge per line).")
+    results = [classify(t, code=code) for t in items]
+    if fmt == ClassifyFormat.json:
+        rows = []
+        for c in results:
+            row = {"text": c.text, "category": c.category, "violent": c.violent, "rule": c.rule}
+            if explain:
+                row.update(normalized=c.normalized, level=c.level, modifier=c.modifier,
+                           is_detainer=c.is_detainer, confident=c.confident, runner_up=c.runner_up)
+            rows.append(row)
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        return
+    columns = ["text", "category", "violent", "rule"] + (["normalized", "level", "runner-up"] if explain else [])
+    table = Table(*columns)
+    for c in results:
+        row = [c.text, c.category + (" (detainer line)" if c.is_detainer else ""), "yes" if c.violent else "no",
+               c.rule]
+        if explain:
+            row += [c.normalized, c.level, c.runner_up or "—"]
+        table.add_row(*(escape(str(v)) for v in row))
+    out.print(table)
+
+
+@app.command("sources")
+@handle_errors
+def sources_cmd(
+    db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """What was loaded, when, with row counts."""
+    from detainers.analytics.provenance import source_list
+
+    with store(db).connect() as conn:
+        rows = source_list(conn)
+    if as_json:
+        sys.stdout.write(json.dumps({"rows": rows}, indent=2) + "\n")
+        return
+    table = Table("id", "kind", "name", "loaded at", "rows", "synthetic", "sha256")
+    for s in rows:
+        table.add_row(str(s["source_id"]), s["kind"], escape(s["name"]), s["loaded_at"], str(s["rows_read"]),
+                      "yes" if s["synthetic"] else "no", s["sha256"][:16] + "…")
+    out.print(table)
+
+
+@app.command("recompute")
+@handle_errors
+def recompute_cmd(db: DbOption = None, quiet: QuietOption = False) -> None:
+    """Re-derive every detainer's outcome (after editing the lift-reason table, say)."""
+    from detainers import audit, outcomes
+
+    with store(db).begin() as conn:
+        result = outcomes.recompute(conn)
+        audit.record(conn, "recompute", result)
+    if not quiet:
+        out.print(f"{result['detainers']} detainers checked; {result['changed']} changed outcome or end date; "
+                  f"{result['without_booking']} have no booking.")
+
+
+@audit_app.command("verify")
+@handle_errors
+def audit_verify(db: DbOption = None) -> None:
+    """Check that no audit entry was changed or removed."""
+    from detainers import audit
+
+    with store(db).connect() as conn:
+        problems = audit.verify(conn)
+    if problems:
+        for p in problems:
+            err.print(f"[bold red]tampered:[/] {escape(p)}")
+        raise typer.Exit(1)
+    out.print("The audit chain is intact.")
+
+
+@app.command("demo")
+@handle_errors
+def demo_cmd(
+    db: DbOption = None,
+    output: Annotated[Path, typer.Option("--out", help="Folder for the demo package and reports.")]
+    = Path("demo-output"),
+    scale: Annotated[Optional[int], typer.Option(
+        help="Also generate about this many further synthetic detainers.", min=0)] = None,
+) -> None:
+    """Build the labelled SYNTHETIC demo, import it, and write its reports in every format."""
+    from detainers.demo_run import run_demo
+
+    run_demo(database_url(db), output, scale=scale, console=out)
+
+
+@app.callback(invoke_without_command=True)
+def root(version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False) -> None:
+    if version:
+        out.print(f"detainers {__version__}")
+        raise typer.Exit(0)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,211 @@
+"""`detainers import DIR`: check everything, then write everything in one transaction.
+
+Rows are matched to what the database holds by their ids: new rows are added,
+rows whose values differ are updated (and their provenance moves to the new
+source), identical rows are left alone. The same package twice is a no-op.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine, and_, bindparam, delete, insert, select, update
+
+from detainers import audit, outcomes
+from detainers.datapackage.checks import check_package
+from detainers.datapackage.reader import Package, read_package
+from detainers.datapackage.spec import FILES, IDENTITY_COLUMNS, FileSpec
+from detainers.offenses import TABLES_VERSION, classify
+from detainers.store import schema
+from detainers.store.schema import detainers, person_identities, sources
+
+
+@dataclass
+class FileResult:
+    added: int = 0
+    changed: int = 0
+    unchanged: int = 0
+
+
+@dataclass
+class ImportResult:
+    path: str
+    sha256: str
+    source_id: int | None
+    already_imported: bool
+    synthetic: bool
+    files: dict[str, FileResult] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    without_booking: list[str] = field(default_factory=list)
+    claim_disagreements: list[dict] = field(default_factory=list)
+    detainer_lines_in_charges: int = 0
+
+    def as_dict(self) -> dict:
+        return {
+            "path": self.path,
+            "sha256": self.sha256,
+            "source_id": self.source_id,
+            "already_imported": self.already_imported,
+            "synthetic": self.synthetic,
+            "files": {k: vars(v) for k, v in self.files.items()},
+            "warnings": self.warnings,
+            "detainers_without_booking": self.without_booking,
+            "outcome_claim_disagreements": self.claim_disagreements,
+            "detainer_lines_in_charges": self.detainer_lines_in_charges,
+        }
+
+
+def import_package(engine: Engine, path: Path, *, actor: str | None = None) -> ImportResult:
+    """Import the package at `path`; raises InputError (and changes nothing) if it is bad."""
+    pkg = read_package(path)
+    with engine.begin() as conn:
+        previous = conn.execute(
+            select(sources.c.source_id).where(sources.c.kind == "package", sources.c.sha256 == pkg.sha256)
+        ).scalar()
+        if previous is not None:
+            return ImportResult(str(path), pkg.sha256, previous, True, pkg.synthetic, warnings=pkg.warnings)
+        check_package(conn, pkg).raise_if_any()
+        result = _write(conn, pkg)
+        audit.record(conn, "import", {"path": str(path), "sha256": pkg.sha256, "source_id": result.source_id},
+                     actor)
+    return result
+
+
+def row_hash(values: tuple) -> str:
+    """A short fingerprint of the values a source gave for one row."""
+    return hashlib.blake2b(repr(values).encode(), digest_size=16).hexdigest()
+
+
+def _write(conn: Connection, pkg: Package) -> ImportResult:
+    counts = {name: len(f.rows) for name, f in pkg.files.items()}
+    source_id = conn.execute(insert(sources).values(
+        kind="package", name=pkg.path.name or str(pkg.path), sha256=pkg.sha256,
+        loaded_at=datetime.now(timezone.utc), rows_read=sum(counts.values()),
+        row_counts=json.dumps(counts, sort_keys=True), synthetic=pkg.synthetic,
+        notes=json.dumps(pkg.warnings),
+    ).returning(sources.c.source_id)).scalar_one()
+    result = ImportResult(str(pkg.path), pkg.sha256, source_id, False, pkg.synthetic, warnings=list(pkg.warnings))
+    affected_people: set[str] = set()
+    for spec in FILES:
+        rows = pkg.rows(spec.name)
+        if not rows:
+            continue
+        written = _upsert(conn, spec, rows, source_id)
+        result.files[spec.name] = written.result
+        if spec.name in ("bookings.csv", "detainers.csv"):
+            affected_people.update(r["person_id"] for r in written.rows)
+        if spec.name == "people.csv":
+            _write_identities(conn, written.rows, source_id)
+        if spec.name == "charges.csv":
+            result.detainer_lines_in_charges = sum(1 for r in written.rows if r["is_detainer_line"])
+    outcomes.recompute(conn, affected_people)
+    _report_links(conn, pkg, result)
+    return result
+
+
+@dataclass
+class _Written:
+    result: FileResult
+    rows: list[dict]  # the added and changed rows, as stored
+
+
+def _upsert(conn: Connection, spec: FileSpec, rows: list[dict], source_id: int) -> _Written:
+    table = schema.metadata.tables[spec.table]
+    given = [c.stored_as for c in spec.columns]
+    stored = [c for c in given if not (spec.table == "people" and c in IDENTITY_COLUMNS)]
+    key = [c.stored_as for c in spec.columns if c.name in spec.key]
+    existing = _existing_hashes(conn, table, key, rows)
+    result = FileResult()
+    to_insert, to_update = [], []
+    for row in rows:
+        fingerprint = row_hash(tuple(row[c] for c in given))
+        old = existing.get(tuple(row[c] for c in key))
+        if old == fingerprint:
+            result.unchanged += 1
+            continue
+        record = {c: row[c] for c in stored}
+        record.update(source_id=source_id, source_row=row["source_row"], row_hash=fingerprint)
+        _derive(spec.table, record, row)
+        (to_insert if old is None else to_update).append(record)
+    result.added, result.changed = len(to_insert), len(to_update)
+    if to_insert:
+        conn.execute(insert(table), to_insert)
+    if to_update:
+        columns = list(to_update[0])
+        stmt = (update(table)
+                .where(and_(*(table.c[k] == bindparam(f"k_{k}") for k in key)))
+                .values({c: bindparam(f"v_{c}") for c in columns if c not in key}))
+        conn.execute(stmt, [{**{f"k_{k}": r[k] for k in key},
+                             **{f"v_{c}": r[c] for c in columns if c not in key}} for r in to_update])
+    changed_rows = to_insert + to_update
+    if spec.table == "people":
+        by_id = {r["person_id"]: r for r in rows}
+        changed_rows = [by_id[r["person_id"]] for r in changed_rows]
+    return _Written(result, changed_rows)
+
+
+def _existing_hashes(conn: Connection, table, key: list[str], rows: list[dict]) -> dict[tuple, str]:
+    first = key[0]
+    values = sorted({r[first] for r in rows})
+    found: dict[tuple, str] = {}
+    for start in range(0, len(values), 500):
+        chunk = values[start:start + 500]
+        query = select(*(table.c[k] for k in key), table.c.row_hash).where(table.c[first].in_(chunk))
+        for r in conn.execute(query):
+            found[tuple(r[:-1])] = r[-1]
+    return found
+
+
+def _derive(table: str, record: dict, row: dict) -> None:
+    """Fill the derived columns of a row about to be stored."""
+    if table == "charges":
+        c = classify(row["description"], code=row["code"], level=row["level"])
+        given = row["category"]
+        record.update(
+            category=given or c.category,
+            category_origin="source" if given else "classifier",
+            classifier_rule=c.rule,
+            classifier_version=TABLES_VERSION,
+            is_detainer_line=c.is_detainer,
+            level=row["level"] or c.level,
+            stage=row["stage"] or "unknown",
+        )
+    elif table == "detainers":
+        record["booking_link"] = "given" if row["booking_id"] else "none"
+        record.setdefault("outcome", "unknown")
+    elif table == "policies":
+        record["agreement"] = row["agreement"] or "none"
+
+
+def _write_identities(conn: Connection, rows: list[dict], source_id: int) -> None:
+    """Identity fields go to the restricted table, and only when given."""
+    ids = [r["person_id"] for r in rows]
+    for start in range(0, len(ids), 500):
+        conn.execute(delete(person_identities).where(person_identities.c.person_id.in_(ids[start:start + 500])))
+    records = [
+        {"person_id": r["person_id"], "name": r["name"], "date_of_birth": r["date_of_birth"],
+         "source_id": source_id, "source_row": r["source_row"]}
+        for r in rows if r["name"] is not None or r["date_of_birth"] is not None
+    ]
+    if records:
+        conn.execute(insert(person_identities), records)
+
+
+def _report_links(conn: Connection, pkg: Package, result: ImportResult) -> None:
+    ids = [r["detainer_id"] for r in pkg.rows("detainers.csv")]
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        query = select(detainers.c.detainer_id, detainers.c.booking_link, detainers.c.outcome,
+                       detainers.c.outcome_claimed).where(detainers.c.detainer_id.in_(chunk))
+        for r in conn.execute(query):
+            if r.booking_link == "none":
+                result.without_booking.append(r.detainer_id)
+            if r.outcome_claimed is not None and r.outcome_claimed != r.outcome:
+                result.claim_disagreements.append(
+                    {"detainer_id": r.detainer_id, "claimed": r.outcome_claimed, "derived": r.outcome})
+    result.without_booking.sort()
+    result.claim_disagreements.sort(key=lambda d: d["detainer_id"])

@@ -1,0 +1,222 @@
+"""Read a data-package folder into typed rows, or say exactly what is wrong with it.
+
+Reading touches no database. Row numbers are as a spreadsheet shows them: the
+header is row 1, the first record row 2.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from detainers.datapackage.spec import FILES, FILES_BY_NAME, CellError, FileSpec
+from detainers.errors import InputError, Problem
+
+#: Stop collecting after this many problems: the user fixes the first ones first.
+MAX_PROBLEMS = 50
+METADATA_FILE = "package.toml"
+_NEUTRALIZED = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass
+class PackageFile:
+    spec: FileSpec
+    rows: list[dict]
+    sha256: str
+
+
+@dataclass
+class Package:
+    path: Path
+    files: dict[str, PackageFile]
+    sha256: str
+    synthetic: bool = False
+    title: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def rows(self, name: str) -> list[dict]:
+        """The rows of one file (empty when the package does not have it)."""
+        f = self.files.get(name)
+        return f.rows if f else []
+
+
+class ProblemList:
+    """Collects problems up to a cap and counts the rest."""
+
+    def __init__(self) -> None:
+        self.items: list[Problem] = []
+        self.more = 0
+
+    def add(self, problem: Problem) -> None:
+        if len(self.items) < MAX_PROBLEMS:
+            self.items.append(problem)
+        else:
+            self.more += 1
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            raise InputError(self.items, more=self.more)
+
+
+def read_package(path: Path) -> Package:
+    """Read and check every file of the package at `path`; raise InputError on any problem."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(Problem(str(path), None, None, None, "does not exist (expected a folder of CSV files)"))
+    if not path.is_dir():
+        raise InputError(Problem(str(path), None, None, None, "is not a folder (expected a folder of CSV files)"))
+    present = {p.name: p for p in path.iterdir() if p.is_file()}
+    known = [spec for spec in FILES if spec.name in present]
+    if not known:
+        expected = ", ".join(s.name for s in FILES)
+        raise InputError(Problem(str(path), None, None, None, f"has no package files (expected some of: {expected})"))
+    warnings = [
+        f"{name}: not a package file; ignored."
+        for name in sorted(present)
+        if name.endswith(".csv") and name not in FILES_BY_NAME
+    ]
+    problems = ProblemList()
+    files: dict[str, PackageFile] = {}
+    digest = hashlib.sha256()
+    for spec in known:
+        data = present[spec.name].read_bytes()
+        digest.update(spec.name.encode() + b"\0" + hashlib.sha256(data).digest())
+        rows = _read_file(spec, data, problems, warnings)
+        files[spec.name] = PackageFile(spec, rows, hashlib.sha256(data).hexdigest())
+    synthetic, title = False, None
+    if METADATA_FILE in present:
+        data = present[METADATA_FILE].read_bytes()
+        digest.update(METADATA_FILE.encode() + b"\0" + hashlib.sha256(data).digest())
+        synthetic, title = _read_metadata(data, problems)
+    problems.raise_if_any()
+    return Package(path, files, digest.hexdigest(), synthetic, title, warnings)
+
+
+def _read_metadata(data: bytes, problems: ProblemList) -> tuple[bool, str | None]:
+    try:
+        meta = tomllib.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        problems.add(Problem(METADATA_FILE, None, None, None, f"cannot be read as TOML: {exc}"))
+        return False, None
+    synthetic = meta.get("synthetic", False)
+    if not isinstance(synthetic, bool):
+        problems.add(Problem(METADATA_FILE, None, "synthetic", str(synthetic), "is not true or false"))
+        synthetic = False
+    title = meta.get("title")
+    return synthetic, str(title) if title is not None else None
+
+
+def _decode(spec: FileSpec, data: bytes, problems: ProblemList) -> str | None:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        problems.add(
+            Problem(spec.name, line, None, repr(data[exc.start : exc.start + 4])[2:-1],
+                    "is not UTF-8 text (save the file as UTF-8)")
+        )
+        return None
+
+
+def _read_file(spec: FileSpec, data: bytes, problems: ProblemList, warnings: list[str]) -> list[dict]:
+    text = _decode(spec, data, problems)
+    if text is None:
+        return []
+    if "\0" in text:
+        line = text[: text.index("\0")].count("\n") + 1
+        problems.add(Problem(spec.name, line, None, None, "contains a NUL byte (expected plain CSV text)"))
+        return []
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        problems.add(Problem(spec.name, 1, None, None, f"is not valid CSV: {exc}"))
+        return []
+    if header is None:
+        problems.add(Problem(spec.name, None, None, None, "is empty (expected a header row)"))
+        return []
+    header = [h.strip() for h in header]
+    positions = _check_header(spec, header, problems, warnings)
+    if positions is None:
+        return []
+    rows: list[dict] = []
+    seen: dict[tuple, int] = {}
+    row_number = 1
+    try:
+        for record in reader:
+            row_number += 1
+            if not any(cell.strip() for cell in record):
+                continue  # blank lines carry nothing
+            if len(record) > len(header) and any(c.strip() for c in record[len(header):]):
+                problems.add(Problem(spec.name, row_number, None, None,
+                                     f"has {len(record)} cells but the header has {len(header)} columns"))
+                continue
+            row = _read_row(spec, positions, record, row_number, problems)
+            if row is None:
+                continue
+            key = tuple(row[spec_col_db(spec, k)] for k in spec.key)
+            first = seen.get(key)
+            if first is not None:
+                problems.add(Problem(spec.name, row_number, spec.key[0], " / ".join(map(str, key)),
+                                     f"appears twice (first on row {first}); each row needs its own {'+'.join(spec.key)}"))
+                continue
+            seen[key] = row_number
+            rows.append(row)
+    except csv.Error as exc:
+        problems.add(Problem(spec.name, row_number + 1, None, None, f"is not valid CSV: {exc}"))
+    return rows
+
+
+def spec_col_db(spec: FileSpec, name: str) -> str:
+    for col in spec.columns:
+        if col.name == name:
+            return col.stored_as
+    return name
+
+
+def _check_header(spec: FileSpec, header: list[str], problems: ProblemList, warnings: list[str]) -> dict | None:
+    positions: dict[str, int] = {}
+    for index, name in enumerate(header):
+        if name in positions:
+            problems.add(Problem(spec.name, 1, name, None, f"appears twice in the header (columns {positions[name] + 1} and {index + 1})"))
+            return None
+        positions[name] = index
+    missing = [c for c in spec.required_columns if c not in positions]
+    if missing:
+        problems.add(Problem(spec.name, 1, ", ".join(missing), None,
+                             f"missing from the header (expected columns: {', '.join(spec.column_names)})"))
+        return None
+    extra = [h for h in header if h and h not in spec.column_names]
+    if extra:
+        warnings.append(f"{spec.name}: columns not in the package format were ignored: {', '.join(extra)}")
+    return positions
+
+
+def _read_row(spec: FileSpec, positions: dict, record: list[str], row_number: int,
+              problems: ProblemList) -> dict | None:
+    row: dict = {"source_row": row_number}
+    ok = True
+    for col in spec.columns:
+        index = positions.get(col.name)
+        raw = record[index] if index is not None and index < len(record) else ""
+        if not raw.strip():
+            if col.required:
+                problems.add(Problem(spec.name, row_number, col.name, None, "is empty (a value is required)"))
+                ok = False
+            row[col.stored_as] = None
+            continue
+        if raw[:1] == "'" and raw[1:2] in _NEUTRALIZED:
+            raw = raw[1:]  # written by our own export to keep spreadsheets from running formulas
+        try:
+            row[col.stored_as] = col.read(raw)
+        except CellError as exc:
+            problems.add(Problem(spec.name, row_number, col.name, raw, str(exc)))
+            ok = False
+    return row if ok else None

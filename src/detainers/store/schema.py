@@ -1,0 +1,216 @@
+"""The tables. Every record keeps the source it came from and its row number there.
+
+Identity fields (names, dates of birth) live in `person_identities`, apart from
+everything else, so that public queries never have to remember to leave them out:
+they simply never join that table.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+ID = String(128)
+
+
+def _provenance() -> list[Column]:
+    """Columns every loaded record carries: which source, which row of it, and a
+    fingerprint of the values the source gave (to tell changed rows from unchanged)."""
+    return [
+        Column("source_id", Integer, ForeignKey("sources.source_id"), nullable=True),
+        Column("source_row", Integer, nullable=True),
+        Column("row_hash", String(32), nullable=True),
+    ]
+
+
+sources = Table(
+    "sources",
+    metadata,
+    Column("source_id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(40), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("loaded_at", DateTime(timezone=True), nullable=False),
+    Column("rows_read", Integer, nullable=False, default=0),
+    Column("row_counts", Text, nullable=False, default="{}"),
+    Column("synthetic", Boolean, nullable=False, default=False),
+    Column("notes", Text, nullable=False, default="[]"),
+    UniqueConstraint("kind", "sha256"),
+)
+
+installation = Table(
+    "installation",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+jurisdictions = Table(
+    "jurisdictions",
+    metadata,
+    Column("jurisdiction_id", ID, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("state", String(8), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("fips", String(5)),
+    Column("ori", String(9)),
+    Column("aor", String(64)),
+    *_provenance(),
+)
+
+regions = Table(
+    "regions",
+    metadata,
+    Column("region", String(128), primary_key=True),
+    Column("jurisdiction_id", ID, ForeignKey("jurisdictions.jurisdiction_id"), primary_key=True),
+    *_provenance(),
+)
+
+policies = Table(
+    "policies",
+    metadata,
+    Column("policy_id", Integer, primary_key=True, autoincrement=True),
+    Column("jurisdiction_id", ID, ForeignKey("jurisdictions.jurisdiction_id"), nullable=False),
+    Column("effective_from", Date, nullable=False),
+    Column("effective_to", Date),
+    Column("stance", String(16), nullable=False),
+    Column("agreement", String(16), nullable=False, default="none"),
+    Column("criteria", Text),
+    Column("citation", Text),
+    *_provenance(),
+    UniqueConstraint("jurisdiction_id", "effective_from"),
+)
+
+facilities = Table(
+    "facilities",
+    metadata,
+    Column("facility_id", ID, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("jurisdiction_id", ID, ForeignKey("jurisdictions.jurisdiction_id"), index=True),
+    Column("kind", String(24)),
+    Column("city", Text),
+    Column("state", String(8)),
+    *_provenance(),
+)
+
+people = Table(
+    "people",
+    metadata,
+    Column("person_id", ID, primary_key=True),
+    Column("birth_year", Integer),
+    Column("sex", String(16)),
+    Column("citizenship", Text),
+    *_provenance(),
+)
+
+# Restricted: never joined by a public query.
+person_identities = Table(
+    "person_identities",
+    metadata,
+    Column("person_id", ID, ForeignKey("people.person_id"), primary_key=True),
+    Column("name", Text),
+    Column("date_of_birth", Date),
+    *_provenance(),
+)
+
+bookings = Table(
+    "bookings",
+    metadata,
+    Column("booking_id", ID, primary_key=True),
+    Column("person_id", ID, ForeignKey("people.person_id"), nullable=False),
+    Column("facility_id", ID, ForeignKey("facilities.facility_id"), nullable=False),
+    Column("booked_on", Date, nullable=False),
+    Column("released_on", Date),
+    Column("release_reason", String(24)),
+    *_provenance(),
+    Index("ix_bookings_person_facility", "person_id", "facility_id"),
+    Index("ix_bookings_facility_booked", "facility_id", "booked_on"),
+)
+
+charges = Table(
+    "charges",
+    metadata,
+    Column("charge_id", ID, primary_key=True),
+    Column("booking_id", ID, ForeignKey("bookings.booking_id"), nullable=False, index=True),
+    Column("description", Text, nullable=False),
+    Column("code", String(32)),
+    Column("level", String(16), nullable=False, default="unknown"),
+    Column("stage", String(16), nullable=False, default="unknown"),
+    Column("category", String(32), nullable=False),
+    # "source" when the package gave the category, "classifier" when we derived it.
+    Column("category_origin", String(16), nullable=False),
+    Column("classifier_rule", Text),
+    Column("classifier_version", String(32)),
+    # An immigration detainer entered as a charge line: the detainer itself, not a charge.
+    Column("is_detainer_line", Boolean, nullable=False, default=False),
+    *_provenance(),
+)
+
+detainers = Table(
+    "detainers",
+    metadata,
+    Column("detainer_id", ID, primary_key=True),
+    Column("person_id", ID, ForeignKey("people.person_id"), nullable=False, index=True),
+    Column("facility_id", ID, ForeignKey("facilities.facility_id"), nullable=False, index=True),
+    Column("lodged_on", Date, nullable=False, index=True),
+    Column("booking_id", ID, ForeignKey("bookings.booking_id"), index=True),
+    # "given" by the source, "matched" by person+facility+date, or "none".
+    Column("booking_link", String(8), nullable=False, default="none"),
+    Column("form", String(16)),
+    Column("lifted_on", Date),
+    Column("lift_reason", Text),
+    Column("outcome_claimed", String(16)),
+    # Derived by detainers.outcomes; recomputed whenever inputs change.
+    Column("outcome", String(16), nullable=False, default="unknown", index=True),
+    Column("ended_on", Date, index=True),
+    Column("outcome_rule", Text),
+    Column("lodged_fy", Integer, index=True),
+    Column("ended_fy", Integer, index=True),
+    *_provenance(),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("entry_id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+#: Tables in the order they can be filled (parents before children).
+LOAD_ORDER = (
+    jurisdictions,
+    regions,
+    policies,
+    facilities,
+    people,
+    person_identities,
+    bookings,
+    charges,
+    detainers,
+)
