@@ -29,8 +29,8 @@ app.add_typer(report_app, name="report")
 app.add_typer(stats_app, name="stats")
 app.add_typer(audit_app, name="audit")
 
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 DbOption = Annotated[Optional[str], typer.Option(
     "--db", help="Database URL (else $DETAINERS_DB, else sqlite:///detainers.db).", show_default=False)]
@@ -59,6 +59,7 @@ class ByChoice(str, Enum):
     jurisdiction = "jurisdiction"
     fy = "fy"
     region = "region"
+    stance = "stance"
 
 
 class CohortChoice(str, Enum):
@@ -240,7 +241,8 @@ def report_noncooperative(
 @handle_errors
 def stats_outcomes(
     by: Annotated[Optional[list[ByChoice]], typer.Option(
-        "--by", help="Group by jurisdiction, fy (federal fiscal year) and/or region; repeat.")] = None,
+        "--by", help="Group by jurisdiction, fy (federal fiscal year), region and/or stance "
+                      "(the policy on the day the detainer ended); repeat.")] = None,
     cohort: Annotated[CohortChoice, typer.Option(
         help="Which date places a detainer in a year and in --from/--to: lodged or ended.")] = CohortChoice.lodged,
     date_from: Annotated[Optional[str], typer.Option("--from", help="First day (YYYY-MM-DD), inclusive.")] = None,
@@ -299,7 +301,8 @@ def stats_outcomes(
 
 
 def _dim_columns(dims) -> list[str]:
-    names = {"jurisdiction": ["jurisdiction_id", "jurisdiction_name", "state"], "fy": ["fy"], "region": ["region"]}
+    names = {"jurisdiction": ["jurisdiction_id", "jurisdiction_name", "state"], "fy": ["fy"], "region": ["region"],
+             "stance": ["stance"]}
     return [c for d in dims for c in names[d]]
 
 

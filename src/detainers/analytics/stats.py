@@ -4,6 +4,10 @@ A detainer is counted against the jurisdiction of the facility it was lodged
 with. The cohort says which date places a detainer in a fiscal year and in the
 FROM–TO window: `lodged` (the day ICE lodged it) or `ended` (the day it ended:
 release, transfer or lift; detainers that have not ended are not in that cohort).
+
+The `stance` dimension is the custodian's policy on the day the detainer ended
+(DESIGN §4: a decline is attributed to the policy in force at release, not at
+lodging); it is empty for detainers that have not ended.
 """
 
 from __future__ import annotations
@@ -11,12 +15,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Connection, case, func, select
+from sqlalchemy import Connection, and_, case, func, or_, select
 
 from detainers.model import OUTCOME_ORDER
-from detainers.store.schema import detainers, facilities, jurisdictions, regions
+from detainers.store.schema import detainers, facilities, jurisdictions, policies, regions
 
-DIMENSIONS = ("jurisdiction", "fy", "region")
+DIMENSIONS = ("jurisdiction", "fy", "region", "stance")
 COHORTS = ("lodged", "ended")
 
 
@@ -39,6 +43,11 @@ def outcome_stats(conn: Connection, q: OutcomeQuery) -> list[dict]:
     keys, labels = [], []
     if "region" in q.by or q.region:
         source = source.outerjoin(regions, regions.c.jurisdiction_id == facilities.c.jurisdiction_id)
+    if "stance" in q.by:
+        source = source.outerjoin(policies, and_(
+            policies.c.jurisdiction_id == facilities.c.jurisdiction_id,
+            policies.c.effective_from <= detainers.c.ended_on,
+            or_(policies.c.effective_to.is_(None), policies.c.effective_to > detainers.c.ended_on)))
     for dim in q.by:
         if dim == "jurisdiction":
             keys += [facilities.c.jurisdiction_id, jurisdictions.c.name, jurisdictions.c.state]
@@ -49,6 +58,9 @@ def outcome_stats(conn: Connection, q: OutcomeQuery) -> list[dict]:
         elif dim == "region":
             keys.append(regions.c.region)
             labels.append("region")
+        elif dim == "stance":
+            keys.append(policies.c.stance)
+            labels.append("stance")
     counts = [func.count().label("lodged")] + [
         func.sum(case((detainers.c.outcome == o, 1), else_=0)).label(o) for o in OUTCOME_ORDER
     ]

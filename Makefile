@@ -1,0 +1,34 @@
+# Two commands do all the set-up on a fresh machine:
+#   make demo   installs detainers and runs the SYNTHETIC demo on SQLite
+#   make test   installs detainers with test tools and runs the suite on SQLite and PostgreSQL
+PYTHON ?= python3
+VENV ?= .venv
+BIN = $(VENV)/bin
+
+.PHONY: install demo test test-sqlite bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit("detainers needs Python 3.11 or newer" if sys.version_info < (3, 11) else 0)'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+demo: install
+	$(BIN)/detainers demo
+
+test: install
+	./scripts/ensure-postgres
+	$(BIN)/pytest
+
+# The suite on SQLite alone, for a machine without PostgreSQL.
+test-sqlite: install
+	DETAINERS_TEST_BACKENDS=sqlite $(BIN)/pytest
+
+bench: install
+	$(BIN)/python benchmarks/import_report.py
+
+clean:
+	rm -rf $(VENV) demo-output detainers.db .pytest_cache
