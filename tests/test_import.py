@@ -159,10 +159,16 @@ def test_failure_during_write_rolls_back(engine, tmp_path, monkeypatch):
     import_package(engine, write_package(tmp_path / "a", {"jurisdictions.csv": scenario()["jurisdictions.csv"]}))
     before = dump(engine)
 
-    def boom(*args, **kwargs):
-        raise RuntimeError("disk on fire")
+    from detainers.store import bulk
 
-    monkeypatch.setattr("detainers.outcomes.recompute", boom)
+    real_insert = bulk.insert_rows
+
+    def insert_then_fail(conn, table, columns, rows):
+        real_insert(conn, table, columns, rows)
+        if table.name == "detainers":  # the last table written: everything else is in by now
+            raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(bulk, "insert_rows", insert_then_fail)
     with pytest.raises(RuntimeError):
         import_package(engine, write_package(tmp_path / "b", scenario()))
     assert dump(engine) == before
@@ -236,3 +242,16 @@ def test_sources_record_provenance(engine, tmp_path):
         assert n.scalar_one() == 8
     assert src.kind == "package" and src.synthetic and len(src.sha256) == 64
     assert src.rows_read == sum(len(v) for v in scenario().values())
+
+
+def test_a_later_booking_links_a_stored_detainer(engine, tmp_path):
+    import_package(engine, write_package(tmp_path / "v1", scenario()))
+    later = {"bookings.csv": [{"booking_id": "b7", "person_id": "p7", "facility_id": "nc-franklin-jail",
+                               "booked_on": "2019-05-09", "released_on": "2019-07-01",
+                               "release_reason": "sentence_served"}]}
+    import_package(engine, write_package(tmp_path / "v2", later))
+    with engine.connect() as conn:
+        d7 = conn.execute(select(detainers).where(detainers.c.detainer_id == "d7")).one()
+    assert (d7.booking_id, d7.booking_link, d7.outcome, str(d7.ended_on)) == ("b7", "matched", "declined",
+                                                                              "2019-07-01")
+    assert d7.ended_fy == 2019 and d7.lodged_fy == 2019

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Iterable
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, select
 
 from detainers import lift_reasons
 from detainers.fiscal import fiscal_year
+from detainers.store import bulk
 from detainers.store.schema import bookings, detainers
 
 #: release_reason → outcome when the booking ended without an earlier lift.
@@ -90,78 +91,99 @@ def match_booking(person_bookings: Iterable[Booking], lodged_on: date) -> Bookin
 
 
 _CHUNK = 500
+#: Above this many people, one scan of the tables beats many IN (…) queries.
+_SCAN_ABOVE = 20_000
+
+_D_COLS = (detainers.c.detainer_id, detainers.c.person_id, detainers.c.facility_id, detainers.c.lodged_on,
+           detainers.c.booking_id, detainers.c.booking_link, detainers.c.lifted_on, detainers.c.lift_reason,
+           detainers.c.outcome, detainers.c.ended_on, detainers.c.outcome_rule, detainers.c.lodged_fy,
+           detainers.c.ended_fy)
+_B_COLS = (bookings.c.booking_id, bookings.c.person_id, bookings.c.facility_id, bookings.c.booked_on,
+           bookings.c.released_on, bookings.c.release_reason)
 
 
-def recompute(conn: Connection, person_ids: Iterable[str] | None = None) -> dict[str, int]:
+class BookingIndex:
+    """The bookings of a set of people, for linking their detainers to them."""
+
+    def __init__(self, rows: Iterable) -> None:
+        self.by_id: dict[str, Booking] = {}
+        self.by_place: dict[tuple[str, str], list[Booking]] = defaultdict(list)
+        for r in rows:
+            b = Booking(r.booking_id, r.booked_on, r.released_on, r.release_reason)
+            self.by_id[r.booking_id] = b
+            self.by_place[(r.person_id, r.facility_id)].append(b)
+
+    @classmethod
+    def load(cls, conn: Connection, person_ids: set[str]) -> "BookingIndex":
+        """Index the stored bookings of these people."""
+        return cls(row for batch, _ in _batches(conn, person_ids, detainers_too=False) for row in batch)
+
+    def link(self, person_id: str, facility_id: str, lodged_on: date, given: str | None) -> tuple[Booking | None, str]:
+        """The booking a detainer belongs to, and how it was found: given, matched or none."""
+        if given is not None:
+            return self.by_id.get(given), "given"
+        booking = match_booking(self.by_place.get((person_id, facility_id), ()), lodged_on)
+        return booking, "matched" if booking else "none"
+
+
+def derived_fields(index: BookingIndex, person_id: str, facility_id: str, lodged_on: date, given_booking: str | None,
+                   lifted_on: date | None, lift_reason: str | None, table: dict[str, str]) -> tuple:
+    """The stored derived values of one detainer, in `DERIVED` order."""
+    booking, link = index.link(person_id, facility_id, lodged_on, given_booking)
+    result = derive(lodged_on, lifted_on, lift_reason, booking, table)
+    return (booking.booking_id if booking else given_booking, link, result.outcome, result.ended_on, result.rule,
+            fiscal_year(lodged_on), fiscal_year(result.ended_on) if result.ended_on else None)
+
+
+#: The derived columns of a detainer, in the order `derived_fields` returns them.
+DERIVED = ("booking_id", "booking_link", "outcome", "ended_on", "outcome_rule", "lodged_fy", "ended_fy")
+
+
+def recompute(conn: Connection, person_ids: Iterable[str] | None = None,
+              skip: frozenset[str] | set[str] = frozenset()) -> dict[str, int]:
     """Re-derive the outcome of every detainer of these people (all people if None).
 
-    Returns how many detainers changed outcome, and how many have no booking.
+    Detainers in `skip` were just written with fresh values and are left alone.
+    Only detainers whose derived values change are written. Returns counts:
+    detainers checked, how many changed outcome or end date, how many have no booking.
     """
     table = lift_reasons.active_table()
-    ids = None if person_ids is None else sorted(set(person_ids))
+    ids = None if person_ids is None else set(person_ids)
     changed = unmatched = total = 0
-    for chunk in _chunks(ids):
-        d_query = select(detainers.c.detainer_id, detainers.c.person_id, detainers.c.facility_id,
-                         detainers.c.lodged_on, detainers.c.booking_id, detainers.c.booking_link,
-                         detainers.c.lifted_on, detainers.c.lift_reason, detainers.c.outcome,
-                         detainers.c.ended_on)
-        b_query = select(bookings.c.booking_id, bookings.c.person_id, bookings.c.facility_id,
-                         bookings.c.booked_on, bookings.c.released_on, bookings.c.release_reason)
-        if chunk is not None:
-            d_query = d_query.where(detainers.c.person_id.in_(chunk))
-            b_query = b_query.where(bookings.c.person_id.in_(chunk))
-        by_id: dict[str, Booking] = {}
-        by_place: dict[tuple[str, str], list[Booking]] = defaultdict(list)
-        for r in conn.execute(b_query):
-            b = Booking(r.booking_id, r.booked_on, r.released_on, r.release_reason)
-            by_id[r.booking_id] = b
-            by_place[(r.person_id, r.facility_id)].append(b)
-        updates = []
-        for d in conn.execute(d_query):
+    for booking_rows, detainer_rows in _batches(conn, ids):
+        index = BookingIndex(booking_rows)
+        writes = []
+        for d in detainer_rows:
+            if d.detainer_id in skip:
+                continue
             total += 1
-            if d.booking_link == "given":
-                booking, link = by_id.get(d.booking_id), "given"
-            else:
-                booking = match_booking(by_place.get((d.person_id, d.facility_id), ()), d.lodged_on)
-                link = "matched" if booking else "none"
-            if booking is None:
+            given = d.booking_id if d.booking_link == "given" else None
+            new = derived_fields(index, d.person_id, d.facility_id, d.lodged_on, given, d.lifted_on,
+                                 d.lift_reason, table)
+            if new[1] == "none":
                 unmatched += 1
-            result = derive(d.lodged_on, d.lifted_on, d.lift_reason, booking, table)
-            if result.outcome != d.outcome or result.ended_on != d.ended_on:
+            if new[2] != d.outcome or new[3] != d.ended_on:
                 changed += 1
-            updates.append({
-                "b_id": d.detainer_id,
-                "b_booking": booking.booking_id if booking else None,
-                "b_link": link,
-                "b_outcome": result.outcome,
-                "b_ended": result.ended_on,
-                "b_rule": result.rule,
-                "b_lodged_fy": fiscal_year(d.lodged_on),
-                "b_ended_fy": fiscal_year(result.ended_on) if result.ended_on else None,
-            })
-        if updates:
-            conn.execute(_UPDATE, updates)
+            old = (d.booking_id, d.booking_link, d.outcome, d.ended_on, d.outcome_rule, d.lodged_fy, d.ended_fy)
+            if new != old:
+                writes.append((d.detainer_id, *new))
+        bulk.update_rows(conn, detainers, ("detainer_id",), DERIVED, writes)
     return {"detainers": total, "changed": changed, "without_booking": unmatched}
 
 
-_UPDATE = (
-    update(detainers)
-    .where(detainers.c.detainer_id == bindparam("b_id"))
-    .values(
-        booking_id=bindparam("b_booking"),
-        booking_link=bindparam("b_link"),
-        outcome=bindparam("b_outcome"),
-        ended_on=bindparam("b_ended"),
-        outcome_rule=bindparam("b_rule"),
-        lodged_fy=bindparam("b_lodged_fy"),
-        ended_fy=bindparam("b_ended_fy"),
-    )
-)
-
-
-def _chunks(ids: list[str] | None):
-    if ids is None:
-        yield None
+def _batches(conn: Connection, ids: set[str] | None, detainers_too: bool = True):
+    """(bookings, detainers) of the given people, in batches that keep queries small."""
+    if ids is not None and len(ids) <= _SCAN_ABOVE:
+        ordered = sorted(ids)
+        for start in range(0, len(ordered), _CHUNK):
+            chunk = ordered[start:start + _CHUNK]
+            b = conn.execute(select(*_B_COLS).where(bookings.c.person_id.in_(chunk))).all()
+            d = conn.execute(select(*_D_COLS).where(detainers.c.person_id.in_(chunk))).all() if detainers_too else []
+            yield b, d
         return
-    for start in range(0, len(ids), _CHUNK):
-        yield ids[start:start + _CHUNK]
+    b = conn.execute(select(*_B_COLS)).all()
+    d = conn.execute(select(*_D_COLS)).all() if detainers_too else []
+    if ids is not None:
+        b = [r for r in b if r.person_id in ids]
+        d = [r for r in d if r.person_id in ids]
+    yield b, d

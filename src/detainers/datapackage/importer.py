@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, and_, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Engine, delete, func, insert, or_, select
 
-from detainers import audit, outcomes
+from detainers import audit, lift_reasons, outcomes
 from detainers.datapackage.checks import check_package
-from detainers.datapackage.reader import Package, read_package
+from detainers.datapackage.reader import Package, package_digest, read_package
 from detainers.datapackage.spec import FILES, IDENTITY_COLUMNS, FileSpec
 from detainers.offenses import TABLES_VERSION, classify
-from detainers.store import schema
+from detainers.store import bulk, schema
 from detainers.store.schema import detainers, person_identities, sources
 
 
@@ -61,13 +61,15 @@ class ImportResult:
 
 def import_package(engine: Engine, path: Path, *, actor: str | None = None) -> ImportResult:
     """Import the package at `path`; raises InputError (and changes nothing) if it is bad."""
+    sha = package_digest(path)
+    with engine.connect() as conn:
+        previous = conn.execute(
+            select(sources.c.source_id, sources.c.synthetic).where(sources.c.kind == "package", sources.c.sha256 == sha)
+        ).first()
+    if previous is not None:
+        return ImportResult(str(path), sha, previous.source_id, True, bool(previous.synthetic))
     pkg = read_package(path)
     with engine.begin() as conn:
-        previous = conn.execute(
-            select(sources.c.source_id).where(sources.c.kind == "package", sources.c.sha256 == pkg.sha256)
-        ).scalar()
-        if previous is not None:
-            return ImportResult(str(path), pkg.sha256, previous, True, pkg.synthetic, warnings=pkg.warnings)
         check_package(conn, pkg).raise_if_any()
         result = _write(conn, pkg)
         audit.record(conn, "import", {"path": str(path), "sha256": pkg.sha256, "source_id": result.source_id},
@@ -89,22 +91,43 @@ def _write(conn: Connection, pkg: Package) -> ImportResult:
         notes=json.dumps(pkg.warnings),
     ).returning(sources.c.source_id)).scalar_one()
     result = ImportResult(str(pkg.path), pkg.sha256, source_id, False, pkg.synthetic, warnings=list(pkg.warnings))
-    affected_people: set[str] = set()
+    rebooked: set[str] = set()  # people whose bookings were added or changed
+    written_detainers: set[str] = set()
     for spec in FILES:
         rows = pkg.rows(spec.name)
         if not rows:
             continue
-        written = _upsert(conn, spec, rows, source_id)
+        deriver = _detainer_deriver(conn, rows) if spec.name == "detainers.csv" else None
+        written = _upsert(conn, spec, rows, source_id, deriver)
         result.files[spec.name] = written.result
-        if spec.name in ("bookings.csv", "detainers.csv"):
-            affected_people.update(r["person_id"] for r in written.rows)
+        if spec.name == "bookings.csv":
+            rebooked.update(r["person_id"] for r in written.rows)
+        if spec.name == "detainers.csv":
+            written_detainers.update(r["detainer_id"] for r in written.rows)
         if spec.name == "people.csv":
             _write_identities(conn, written.rows, source_id)
         if spec.name == "charges.csv":
             result.detainer_lines_in_charges = sum(1 for r in written.rows if r["is_detainer_line"])
-    outcomes.recompute(conn, affected_people)
+    # Detainers already stored whose people have new or changed bookings may link or end differently now
+    # (none can, when every stored detainer was just written, as in a first import).
+    stored = conn.execute(select(func.count()).select_from(detainers)).scalar_one()
+    if rebooked and stored > len(written_detainers):
+        outcomes.recompute(conn, rebooked, skip=written_detainers)
     _report_links(conn, pkg, result)
     return result
+
+
+def _detainer_deriver(conn: Connection, rows: list[dict]):
+    """Derive each detainer's outcome before it is written (bookings are already stored by now)."""
+    index = outcomes.BookingIndex.load(conn, {r["person_id"] for r in rows})
+    table = lift_reasons.active_table()
+
+    def derive(row: dict) -> dict:
+        values = outcomes.derived_fields(index, row["person_id"], row["facility_id"], row["lodged_on"],
+                                         row["booking_id"], row["lifted_on"], row["lift_reason"], table)
+        return dict(zip(outcomes.DERIVED, values))
+
+    return derive
 
 
 @dataclass
@@ -113,7 +136,7 @@ class _Written:
     rows: list[dict]  # the added and changed rows, as stored
 
 
-def _upsert(conn: Connection, spec: FileSpec, rows: list[dict], source_id: int) -> _Written:
+def _upsert(conn: Connection, spec: FileSpec, rows: list[dict], source_id: int, deriver=None) -> _Written:
     table = schema.metadata.tables[spec.table]
     given = [c.stored_as for c in spec.columns]
     stored = [c for c in given if not (spec.table == "people" and c in IDENTITY_COLUMNS)]
@@ -130,17 +153,17 @@ def _upsert(conn: Connection, spec: FileSpec, rows: list[dict], source_id: int) 
         record = {c: row[c] for c in stored}
         record.update(source_id=source_id, source_row=row["source_row"], row_hash=fingerprint)
         _derive(spec.table, record, row)
+        if deriver is not None:
+            record.update(deriver(row))
         (to_insert if old is None else to_update).append(record)
     result.added, result.changed = len(to_insert), len(to_update)
     if to_insert:
-        conn.execute(insert(table), to_insert)
+        columns = list(to_insert[0])
+        bulk.insert_rows(conn, table, columns, ([r[c] for c in columns] for r in to_insert))
     if to_update:
-        columns = list(to_update[0])
-        stmt = (update(table)
-                .where(and_(*(table.c[k] == bindparam(f"k_{k}") for k in key)))
-                .values({c: bindparam(f"v_{c}") for c in columns if c not in key}))
-        conn.execute(stmt, [{**{f"k_{k}": r[k] for k in key},
-                             **{f"v_{c}": r[c] for c in columns if c not in key}} for r in to_update])
+        columns = [c for c in to_update[0] if c not in key]
+        bulk.update_rows(conn, table, key, columns, ([*(r[k] for k in key), *(r[c] for c in columns)]
+                                                     for r in to_update))
     changed_rows = to_insert + to_update
     if spec.table == "people":
         by_id = {r["person_id"]: r for r in rows}
@@ -149,15 +172,25 @@ def _upsert(conn: Connection, spec: FileSpec, rows: list[dict], source_id: int) 
 
 
 def _existing_hashes(conn: Connection, table, key: list[str], rows: list[dict]) -> dict[tuple, str]:
+    """{key: row_hash} of the stored rows that share a key with `rows`."""
     first = key[0]
     values = sorted({r[first] for r in rows})
+    columns = [*(table.c[k] for k in key), table.c.row_hash]
     found: dict[tuple, str] = {}
+    if len(values) > _SCAN_ABOVE:  # one scan beats thousands of IN (…) queries
+        wanted = set(values)
+        for r in conn.execute(select(*columns)):
+            if r[0] in wanted:
+                found[tuple(r[:-1])] = r[-1]
+        return found
     for start in range(0, len(values), 500):
         chunk = values[start:start + 500]
-        query = select(*(table.c[k] for k in key), table.c.row_hash).where(table.c[first].in_(chunk))
-        for r in conn.execute(query):
+        for r in conn.execute(select(*columns).where(table.c[first].in_(chunk))):
             found[tuple(r[:-1])] = r[-1]
     return found
+
+
+_SCAN_ABOVE = 20_000
 
 
 def _derive(table: str, record: dict, row: dict) -> None:
@@ -174,9 +207,6 @@ def _derive(table: str, record: dict, row: dict) -> None:
             level=row["level"] or c.level,
             stage=row["stage"] or "unknown",
         )
-    elif table == "detainers":
-        record["booking_link"] = "given" if row["booking_id"] else "none"
-        record.setdefault("outcome", "unknown")
     elif table == "policies":
         record["agreement"] = row["agreement"] or "none"
 
@@ -186,26 +216,26 @@ def _write_identities(conn: Connection, rows: list[dict], source_id: int) -> Non
     ids = [r["person_id"] for r in rows]
     for start in range(0, len(ids), 500):
         conn.execute(delete(person_identities).where(person_identities.c.person_id.in_(ids[start:start + 500])))
-    records = [
-        {"person_id": r["person_id"], "name": r["name"], "date_of_birth": r["date_of_birth"],
-         "source_id": source_id, "source_row": r["source_row"]}
-        for r in rows if r["name"] is not None or r["date_of_birth"] is not None
-    ]
-    if records:
-        conn.execute(insert(person_identities), records)
+    bulk.insert_rows(conn, person_identities, ("person_id", "name", "date_of_birth", "source_id", "source_row"), (
+        (r["person_id"], r["name"], r["date_of_birth"], source_id, r["source_row"])
+        for r in rows if r["name"] is not None or r["date_of_birth"] is not None))
 
 
 def _report_links(conn: Connection, pkg: Package, result: ImportResult) -> None:
-    ids = [r["detainer_id"] for r in pkg.rows("detainers.csv")]
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        query = select(detainers.c.detainer_id, detainers.c.booking_link, detainers.c.outcome,
-                       detainers.c.outcome_claimed).where(detainers.c.detainer_id.in_(chunk))
-        for r in conn.execute(query):
-            if r.booking_link == "none":
-                result.without_booking.append(r.detainer_id)
-            if r.outcome_claimed is not None and r.outcome_claimed != r.outcome:
-                result.claim_disagreements.append(
-                    {"detainer_id": r.detainer_id, "claimed": r.outcome_claimed, "derived": r.outcome})
+    """List the package's detainers that match no booking, or whose claimed outcome differs."""
+    ids = {r["detainer_id"] for r in pkg.rows("detainers.csv")}
+    if not ids:
+        return
+    query = select(detainers.c.detainer_id, detainers.c.booking_link, detainers.c.outcome,
+                   detainers.c.outcome_claimed).where(
+        or_(detainers.c.booking_link == "none", detainers.c.outcome_claimed.is_not(None)))
+    for r in conn.execute(query):
+        if r.detainer_id not in ids:
+            continue
+        if r.booking_link == "none":
+            result.without_booking.append(r.detainer_id)
+        if r.outcome_claimed is not None and r.outcome_claimed != r.outcome:
+            result.claim_disagreements.append(
+                {"detainer_id": r.detainer_id, "claimed": r.outcome_claimed, "derived": r.outcome})
     result.without_booking.sort()
     result.claim_disagreements.sort(key=lambda d: d["detainer_id"])

@@ -65,18 +65,40 @@ class ProblemList:
             raise InputError(self.items, more=self.more)
 
 
-def read_package(path: Path) -> Package:
-    """Read and check every file of the package at `path`; raise InputError on any problem."""
-    path = Path(path)
+def package_digest(path: Path) -> str:
+    """The package's SHA-256 (over its file names and contents), without parsing anything."""
+    present = _package_files(Path(path))
+    digest = hashlib.sha256()
+    for name in [*(s.name for s in FILES), METADATA_FILE]:
+        if name in present:
+            digest.update(name.encode() + b"\0" + _file_sha256(present[name]).digest())
+    return digest.hexdigest()
+
+
+def _file_sha256(path: Path):
+    h = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            h.update(block)
+    return h
+
+
+def _package_files(path: Path) -> dict[str, Path]:
     if not path.exists():
         raise InputError(Problem(str(path), None, None, None, "does not exist (expected a folder of CSV files)"))
     if not path.is_dir():
         raise InputError(Problem(str(path), None, None, None, "is not a folder (expected a folder of CSV files)"))
     present = {p.name: p for p in path.iterdir() if p.is_file()}
-    known = [spec for spec in FILES if spec.name in present]
-    if not known:
+    if not any(spec.name in present for spec in FILES):
         expected = ", ".join(s.name for s in FILES)
         raise InputError(Problem(str(path), None, None, None, f"has no package files (expected some of: {expected})"))
+    return present
+
+
+def read_package(path: Path) -> Package:
+    """Read and check every file of the package at `path`; raise InputError on any problem."""
+    path = Path(path)
+    present = _package_files(path)
     warnings = [
         f"{name}: not a package file; ignored."
         for name in sorted(present)
@@ -85,11 +107,14 @@ def read_package(path: Path) -> Package:
     problems = ProblemList()
     files: dict[str, PackageFile] = {}
     digest = hashlib.sha256()
-    for spec in known:
+    for spec in FILES:
+        if spec.name not in present:
+            continue
         data = present[spec.name].read_bytes()
-        digest.update(spec.name.encode() + b"\0" + hashlib.sha256(data).digest())
+        file_digest = hashlib.sha256(data)
+        digest.update(spec.name.encode() + b"\0" + file_digest.digest())
         rows = _read_file(spec, data, problems, warnings)
-        files[spec.name] = PackageFile(spec, rows, hashlib.sha256(data).hexdigest())
+        files[spec.name] = PackageFile(spec, rows, file_digest.hexdigest())
     synthetic, title = False, None
     if METADATA_FILE in present:
         data = present[METADATA_FILE].read_bytes()
@@ -203,16 +228,17 @@ def _read_row(spec: FileSpec, positions: dict, record: list[str], row_number: in
               problems: ProblemList) -> dict | None:
     row: dict = {"source_row": row_number}
     ok = True
+    width = len(record)
     for col in spec.columns:
         index = positions.get(col.name)
-        raw = record[index] if index is not None and index < len(record) else ""
-        if not raw.strip():
+        raw = record[index] if index is not None and index < width else ""
+        if not raw or raw.isspace():
             if col.required:
                 problems.add(Problem(spec.name, row_number, col.name, None, "is empty (a value is required)"))
                 ok = False
             row[col.stored_as] = None
             continue
-        if raw[:1] == "'" and raw[1:2] in _NEUTRALIZED:
+        if raw[0] == "'" and raw[1:2] in _NEUTRALIZED:
             raw = raw[1:]  # written by our own export to keep spreadsheets from running formulas
         try:
             row[col.stored_as] = col.read(raw)

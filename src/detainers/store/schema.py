@@ -182,11 +182,11 @@ detainers = Table(
     Column("lift_reason", Text),
     Column("outcome_claimed", String(16)),
     # Derived by detainers.outcomes; recomputed whenever inputs change.
-    Column("outcome", String(16), nullable=False, default="unknown", index=True),
+    Column("outcome", String(16), nullable=False, default="unknown"),
     Column("ended_on", Date, index=True),
     Column("outcome_rule", Text),
-    Column("lodged_fy", Integer, index=True),
-    Column("ended_fy", Integer, index=True),
+    Column("lodged_fy", Integer),
+    Column("ended_fy", Integer),
     *_provenance(),
 )
 

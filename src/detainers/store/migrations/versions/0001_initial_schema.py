@@ -192,12 +192,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('detainers', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_detainers_booking_id'), ['booking_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_detainers_ended_fy'), ['ended_fy'], unique=False)
         batch_op.create_index(batch_op.f('ix_detainers_ended_on'), ['ended_on'], unique=False)
         batch_op.create_index(batch_op.f('ix_detainers_facility_id'), ['facility_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_detainers_lodged_fy'), ['lodged_fy'], unique=False)
         batch_op.create_index(batch_op.f('ix_detainers_lodged_on'), ['lodged_on'], unique=False)
-        batch_op.create_index(batch_op.f('ix_detainers_outcome'), ['outcome'], unique=False)
         batch_op.create_index(batch_op.f('ix_detainers_person_id'), ['person_id'], unique=False)
 
 
@@ -205,12 +202,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table('detainers', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_detainers_person_id'))
-        batch_op.drop_index(batch_op.f('ix_detainers_outcome'))
         batch_op.drop_index(batch_op.f('ix_detainers_lodged_on'))
-        batch_op.drop_index(batch_op.f('ix_detainers_lodged_fy'))
         batch_op.drop_index(batch_op.f('ix_detainers_facility_id'))
         batch_op.drop_index(batch_op.f('ix_detainers_ended_on'))
-        batch_op.drop_index(batch_op.f('ix_detainers_ended_fy'))
         batch_op.drop_index(batch_op.f('ix_detainers_booking_id'))
 
     op.drop_table('detainers')
