@@ -29,7 +29,8 @@ app.add_typer(report_app, name="report")
 app.add_typer(stats_app, name="stats")
 app.add_typer(audit_app, name="audit")
 
-out = Console(soft_wrap=True)
+# Piped output is not cut to 80 columns: tables keep their natural width.
+out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 240)
 err = Console(stderr=True, soft_wrap=True)
 
 DbOption = Annotated[Optional[str], typer.Option(
@@ -337,14 +338,13 @@ def classify_cmd(
             rows.append(row)
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return
-    columns = ["text", "category", "violent", "rule"] + (["normalized", "level", "runner-up"] if explain else [])
-    table = Table(*columns)
+    if explain:
+        out.print("\n\n".join(escape(c.explain()) for c in results), highlight=False)
+        return
+    table = Table("text", "category", "violent", "rule")
     for c in results:
-        row = [c.text, c.category + (" (detainer line)" if c.is_detainer else ""), "yes" if c.violent else "no",
-               c.rule]
-        if explain:
-            row += [c.normalized, c.level, c.runner_up or "—"]
-        table.add_row(*(escape(str(v)) for v in row))
+        table.add_row(escape(c.text), c.category + (" (detainer line)" if c.is_detainer else ""),
+                      "yes" if c.violent else "no", escape(c.rule))
     out.print(table)
 
 

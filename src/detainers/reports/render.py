@@ -31,6 +31,11 @@ def render(report: dict, fmt: str) -> str:
     return renderer(report)
 
 
+def plural(n: int, one: str, many: str | None = None) -> str:
+    """'1 person', '3 people'."""
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
 # ---------------------------------------------------------------- markdown
 
 def md_cell(value: object) -> str:
@@ -60,7 +65,7 @@ def _noncooperative_md(r: dict) -> str:
         out += ["> **RESTRICTED** — contains identity fields (names, dates of birth). Do not publish.", ""]
     stances = ", ".join(r["parameters"]["stances"])
     out += [f"As of **{r['as_of']}** · audience: {r['audience']} · policies that: {stances} · "
-            f"{r['totals']['jurisdictions']} jurisdictions · {r['totals']['people']} people held", ""]
+            f"{plural(r['totals']['jurisdictions'], 'jurisdiction')} · {plural(r['totals']['people'], 'person', 'people')} held", ""]
     if not r["jurisdictions"]:
         out += ["No jurisdiction with such a policy held anyone with an active detainer on this date.", ""]
     for j in r["jurisdictions"]:
@@ -76,7 +81,7 @@ def _noncooperative_md(r: dict) -> str:
         else:
             out.append(f"No policy is recorded for {r['as_of']}.")
         c = j["counts"]
-        out += ["", f"**{c['people']} people** held with an active detainer.", ""]
+        out += ["", f"**{plural(c['people'], 'person', 'people')}** held with an active detainer.", ""]
         if c["by_category"]:
             out += md_table(["category", "people charged (any stage)", "people convicted"],
                             [[k, v, c["by_category_convicted"].get(k, 0)] for k, v in c["by_category"].items()])
@@ -142,7 +147,7 @@ _env = Environment(loader=PackageLoader("detainers.reports", "templates"),
 
 
 def _noncooperative_html(r: dict) -> str:
-    return _env.get_template("noncooperative.html").render(r=r, charge_text=_charge_text)
+    return _env.get_template("noncooperative.html").render(r=r, charge_text=_charge_text, plural=plural)
 
 
 _RENDERERS = {
