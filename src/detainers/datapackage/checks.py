@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Table, select
 from detainers.datapackage.reader import Package, ProblemList
 from detainers.errors import Problem
 from detainers.offenses import CATEGORIES
-from detainers.store.schema import bookings, facilities, jurisdictions, people, policies
+from detainers.store.schema import bookings, detainers, facilities, jurisdictions, people, policies
 
 _CATEGORY_IDS = frozenset(c.id for c in CATEGORIES)
 _CHUNK = 500
@@ -42,6 +42,7 @@ def check_package(conn: Connection, pkg: Package) -> ProblemList:
         ("bookings.csv", "facility_id"), ("detainers.csv", "facility_id")], problems)
     _known(conn, pkg, "people.csv", "person_id", people, [
         ("bookings.csv", "person_id"), ("detainers.csv", "person_id")], problems)
+    _known(conn, pkg, "detainers.csv", "detainer_id", detainers, [("charges.csv", "detainer_id")], problems)
     booking_map = _bookings(conn, pkg, problems)
     _check_booking_dates(pkg, problems)
     _check_charges(pkg, problems)
@@ -94,6 +95,9 @@ def _check_booking_dates(pkg, problems) -> None:
 
 def _check_charges(pkg, problems) -> None:
     for row in pkg.rows("charges.csv"):
+        if row.get("booking_id") is None and row.get("detainer_id") is None:
+            problems.add(Problem("charges.csv", row["source_row"], "booking_id", None,
+                                 "is empty (expected the booking the charge was brought on, or a detainer_id)"))
         category = row.get("category")
         if category is not None and category not in _CATEGORY_IDS:
             problems.add(Problem("charges.csv", row["source_row"], "category", category,

@@ -161,6 +161,7 @@ FACILITIES = FileSpec(
         C("kind", one_of(values(FacilityKind))),
         C("city"),
         C("state", read_state),
+        C("code"),
     ),
     ("facility_id",),
 )
@@ -201,12 +202,13 @@ CHARGES = FileSpec(
     "charges",
     (
         C("charge_id", read_id, True),
-        C("booking_id", read_id, True),
+        C("booking_id", read_id),  # a booking_id or a detainer_id is required (checked across columns)
         C("description", required=True),
         C("code"),
         C("level", one_of(values(Level))),
         C("stage", one_of(values(Stage))),
         C("category"),  # checked against the taxonomy by the package reader
+        C("detainer_id", read_id),
     ),
     ("charge_id",),
 )
@@ -224,6 +226,9 @@ DETAINERS = FileSpec(
         C("lifted_on", read_date),
         C("lift_reason"),
         C("outcome", one_of(values(Outcome)), db_name="outcome_claimed"),
+        C("criminality"),
+        C("threat_level"),
+        C("redacted"),
     ),
     ("detainer_id",),
 )
@@ -243,8 +248,8 @@ FILES: tuple[FileSpec, ...] = (
     FACILITIES,
     PEOPLE,
     BOOKINGS,
-    CHARGES,
     DETAINERS,
+    CHARGES,
 )
 
 FILES_BY_NAME = {f.name: f for f in FILES}

@@ -56,6 +56,13 @@ sources = Table(
     Column("row_counts", Text, nullable=False, default="{}"),
     Column("synthetic", Boolean, nullable=False, default=False),
     Column("notes", Text, nullable=False, default="[]"),
+    # Releases of the same series share a family; a newer one is reconciled against the last.
+    Column("family", Text),
+    Column("sheet", Text),
+    # Data-quality counts: {"column: problem": cells nulled}.
+    Column("quality", Text, nullable=False, default="{}", server_default="{}"),
+    # The date a list or snapshot describes (287(g) lists, roster snapshots).
+    Column("as_of", DateTime(timezone=False)),
     UniqueConstraint("kind", "sha256"),
 )
 
@@ -98,6 +105,8 @@ policies = Table(
     Column("agreement", String(16), nullable=False, default="none"),
     Column("criteria", Text),
     Column("citation", Text),
+    # "package" for policies users entered; "287g-roster" for policies derived from 287(g) lists.
+    Column("origin", String(16), nullable=False, default="package", server_default="package"),
     *_provenance(),
     UniqueConstraint("jurisdiction_id", "effective_from"),
 )
@@ -111,6 +120,8 @@ facilities = Table(
     Column("kind", String(24)),
     Column("city", Text),
     Column("state", String(8)),
+    # The agency's own facility code (ICE's "Detention Facility Code"), for matching sources.
+    Column("code", String(32), index=True),
     *_provenance(),
 )
 
@@ -152,7 +163,9 @@ charges = Table(
     "charges",
     metadata,
     Column("charge_id", ID, primary_key=True),
-    Column("booking_id", ID, ForeignKey("bookings.booking_id"), nullable=False, index=True),
+    # A charge belongs to a booking, or (ICE releases: the most serious conviction) to a detainer.
+    Column("booking_id", ID, ForeignKey("bookings.booking_id"), index=True),
+    Column("detainer_id", ID, ForeignKey("detainers.detainer_id"), index=True),
     Column("description", Text, nullable=False),
     Column("code", String(32)),
     Column("level", String(16), nullable=False, default="unknown"),
@@ -187,7 +200,53 @@ detainers = Table(
     Column("outcome_rule", Text),
     Column("lodged_fy", Integer),
     Column("ended_fy", Integer),
+    # ICE's own fields, where a source has them.
+    Column("criminality", Text),
+    Column("threat_level", String(16)),
+    # Columns the source withheld (FOIA exemption markers), comma-separated.
+    Column("redacted", Text),
+    # A likely duplicate (same person, facility and day) points at the first such detainer.
+    Column("duplicate_of", ID),
     *_provenance(),
+)
+
+# One row per agency × model per 287(g) list, as published.
+roster_entries = Table(
+    "roster_entries",
+    metadata,
+    Column("entry_id", Integer, primary_key=True, autoincrement=True),
+    Column("list_date", Date, nullable=False, index=True),
+    Column("state", String(8), nullable=False),
+    Column("agency", Text, nullable=False),
+    Column("agency_key", Text, nullable=False),
+    Column("agency_type", Text),
+    Column("county", Text),
+    Column("county_fips", String(5)),
+    Column("model", String(8), nullable=False),
+    Column("signed_on", Date),
+    Column("moa", Text),
+    *_provenance(),
+)
+
+# Derived from all lists: when each agency × model agreement was active.
+agreements = Table(
+    "agreements",
+    metadata,
+    Column("agreement_id", Integer, primary_key=True, autoincrement=True),
+    Column("state", String(8), nullable=False),
+    Column("agency", Text, nullable=False),
+    Column("agency_key", Text, nullable=False),
+    Column("agency_type", Text),
+    Column("county", Text),
+    Column("county_fips", String(5)),
+    Column("jurisdiction_id", ID, ForeignKey("jurisdictions.jurisdiction_id")),
+    Column("model", String(8), nullable=False),
+    Column("signed_on", Date),
+    Column("active_from", Date, nullable=False),
+    Column("active_to", Date),
+    Column("first_list", Date, nullable=False),
+    Column("last_list", Date, nullable=False),
+    UniqueConstraint("state", "agency_key", "model", "active_from"),
 )
 
 audit_log = Table(
@@ -211,6 +270,6 @@ LOAD_ORDER = (
     people,
     person_identities,
     bookings,
-    charges,
     detainers,
+    charges,
 )

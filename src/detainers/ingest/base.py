@@ -1,0 +1,149 @@
+"""What every source reader returns, and the small cleaning functions they share.
+
+A reader maps one published file onto the canonical rows (the same rows a data
+package holds, DESIGN §5) and says, per row, where it came from. It does not
+touch the database: `detainers.ingest.load` resolves facilities, checks
+references, reconciles with earlier releases and writes.
+
+Rows use the stored column names (`citation` for a policy's source,
+`outcome_claimed` for a detainer's outcome claim) plus `source_row` (the row
+number in the file as a spreadsheet shows it) and, where the file has sheets,
+`sheet`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from detainers.errors import InputError, Problem
+
+#: The FOIA exemption marker ICE prints in withheld cells.
+REDACTION = re.compile(r"^\(b\)\(\d\)(\s*,\s*\(b\)\(\d\)\([a-z]\))*$|^\(b\)\(\d\)\([a-z]\)$", re.IGNORECASE)
+
+
+@dataclass
+class Extract:
+    """Canonical rows read from one file, with what could not be read cleanly."""
+
+    kind: str
+    path: Path
+    #: canonical file name ("detainers.csv", …) → rows
+    rows: dict[str, list[dict]] = field(default_factory=dict)
+    #: "column: what was wrong" → how many cells (optional fields that were nulled)
+    quality: Counter = field(default_factory=Counter)
+    #: sentences for the user: header drift seen, rows skipped as footers, …
+    notes: list[str] = field(default_factory=list)
+    sheet: str | None = None
+    #: rows read from the file (records, not counting title, header and footer rows)
+    records: int = 0
+    #: kind-specific extras (e.g. 287(g) agreement rows), handled by the loader for that kind
+    extra: dict[str, list[dict]] = field(default_factory=dict)
+
+    def add(self, file: str, row: dict) -> None:
+        self.rows.setdefault(file, []).append(row)
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    """What the user told the ingest command about the file."""
+
+    jurisdiction_id: str | None = None
+    facility_id: str | None = None
+    state: str | None = None
+    as_of: datetime | None = None
+    #: a mapping file (jail-csv) or a table override (jail-report dispositions)
+    mapping: Path | None = None
+
+
+def fail(path: Path | str, row: int | None, column: str | None, value, expected: str, sheet: str | None = None):
+    """Raise the error for an unreadable required field: file, sheet, row, column, value, expectation."""
+    name = str(path) if sheet is None else f"{path} [sheet {sheet}]"
+    raise InputError(Problem(name, row, column, None if value is None else str(value), expected))
+
+
+def is_redacted(value) -> bool:
+    """True for ICE's exemption markers such as '(b)(6), (b)(7)(c)'."""
+    return isinstance(value, str) and bool(REDACTION.match(value.strip()))
+
+
+def clean_text(value) -> str | None:
+    """Strip padding; empty → None. Numbers read from spreadsheets become their text."""
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value).replace("\u00a0", " ").strip()
+    return text or None
+
+
+_US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:\s+\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AP]M)?)?$", re.IGNORECASE)
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
+
+
+def parse_date(value) -> date | None:
+    """A date from an Excel datetime, an ISO text (with or without time) or US `MM/DD/YYYY`.
+
+    Returns None for empty cells; raises ValueError for anything else that is not a date.
+    """
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value).strip()
+    if not text:
+        return None
+    m = _ISO_DATE.match(text)
+    if m:
+        return _checked(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    m = _US_DATE.match(text)
+    if m:
+        return _checked(int(m.group(3)), int(m.group(1)), int(m.group(2)))
+    raise ValueError(text)
+
+
+def _checked(year: int, month: int, day: int) -> date:
+    parsed = date(year, month, day)  # raises ValueError for 2019-02-30
+    if not 1900 <= year <= 2100:
+        raise ValueError(f"{year}")
+    return parsed
+
+
+def slug(text: str) -> str:
+    """A lower-case id fragment: 'FRANKLIN COUNTY JAIL' → 'franklin-county-jail'."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+#: State names as ICE and ERO files write them → postal codes.
+STATES = {
+    "ALABAMA": "AL", "ALASKA": "AK", "ARIZONA": "AZ", "ARKANSAS": "AR", "CALIFORNIA": "CA", "COLORADO": "CO",
+    "CONNECTICUT": "CT", "DELAWARE": "DE", "DISTRICT OF COLUMBIA": "DC", "FLORIDA": "FL", "GEORGIA": "GA",
+    "HAWAII": "HI", "IDAHO": "ID", "ILLINOIS": "IL", "INDIANA": "IN", "IOWA": "IA", "KANSAS": "KS",
+    "KENTUCKY": "KY", "LOUISIANA": "LA", "MAINE": "ME", "MARYLAND": "MD", "MASSACHUSETTS": "MA",
+    "MICHIGAN": "MI", "MINNESOTA": "MN", "MISSISSIPPI": "MS", "MISSOURI": "MO", "MONTANA": "MT",
+    "NEBRASKA": "NE", "NEVADA": "NV", "NEW HAMPSHIRE": "NH", "NEW JERSEY": "NJ", "NEW MEXICO": "NM",
+    "NEW YORK": "NY", "NORTH CAROLINA": "NC", "NORTH DAKOTA": "ND", "OHIO": "OH", "OKLAHOMA": "OK",
+    "OREGON": "OR", "PENNSYLVANIA": "PA", "RHODE ISLAND": "RI", "SOUTH CAROLINA": "SC", "SOUTH DAKOTA": "SD",
+    "TENNESSEE": "TN", "TEXAS": "TX", "UTAH": "UT", "VERMONT": "VT", "VIRGINIA": "VA", "WASHINGTON": "WA",
+    "WEST VIRGINIA": "WV", "WISCONSIN": "WI", "WYOMING": "WY", "PUERTO RICO": "PR", "GUAM": "GU",
+    "VIRGIN ISLANDS": "VI", "U.S. VIRGIN ISLANDS": "VI", "AMERICAN SAMOA": "AS",
+    "NORTHERN MARIANA ISLANDS": "MP",
+}
+
+
+def state_code(value) -> str | None:
+    """'NORTH CAROLINA' or 'nc' → 'NC'; None when it is not a U.S. state or territory."""
+    text = clean_text(value)
+    if text is None:
+        return None
+    upper = " ".join(text.upper().split())
+    if upper in STATES:
+        return STATES[upper]
+    if len(upper) == 2 and upper in STATES.values():
+        return upper
+    return None
