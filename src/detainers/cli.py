@@ -25,9 +25,13 @@ app = typer.Typer(help="Immigration-detainer records and jurisdiction-cooperatio
 report_app = typer.Typer(help="Build a report (md, json, csv, html).", no_args_is_help=True)
 stats_app = typer.Typer(help="Counts for scripts and tables.", no_args_is_help=True)
 audit_app = typer.Typer(help="The append-only audit log.", no_args_is_help=True)
+agreements_app = typer.Typer(help="287(g) agreements derived from ICE's lists.", no_args_is_help=True)
+facilities_app = typer.Typer(help="Facilities and the jurisdictions they belong to.")
 app.add_typer(report_app, name="report")
 app.add_typer(stats_app, name="stats")
 app.add_typer(audit_app, name="audit")
+app.add_typer(agreements_app, name="agreements")
+app.add_typer(facilities_app, name="facilities")
 
 # Piped output is not cut to 80 columns: tables keep their natural width.
 out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 240)
@@ -348,6 +352,209 @@ def classify_cmd(
     out.print(table)
 
 
+class SourceKind(str, Enum):
+    ice_lesa = "ice-lesa"
+    jail_report = "jail-report"
+    jail_csv = "jail-csv"
+    roster_287g = "287g-roster"
+    roster_snapshot = "roster-snapshot"
+
+
+@app.command("ingest")
+@handle_errors
+def ingest_cmd(
+    kind: Annotated[SourceKind, typer.Argument(help="What kind of file: see docs/sources/.")],
+    paths: Annotated[list[Path], typer.Argument(help="One or more files of that kind.")],
+    jurisdiction: Annotated[Optional[str], typer.Option(
+        "--jurisdiction", help="Whose jail the file describes (jail-report, jail-csv, roster-snapshot).")] = None,
+    facility: Annotated[Optional[str], typer.Option(
+        "--facility", help="The facility id (default: JURISDICTION-jail).")] = None,
+    state: Annotated[Optional[str], typer.Option("--state", help="Two-letter state (reads level codes).")] = None,
+    as_of: Annotated[Optional[str], typer.Option(
+        "--as-of", help="The date of a 287(g) list or the date and time of a roster snapshot.")] = None,
+    mapping: Annotated[Optional[Path], typer.Option(
+        "--mapping", help="jail-csv: the mapping file; jail-report: extra dispositions table.")] = None,
+    family: Annotated[Optional[str], typer.Option(
+        "--family", help="Name of the series this file is a release of (default: kind + file name).")] = None,
+    db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Read published files (ICE releases, jail reports, 287(g) lists, roster snapshots) into the store."""
+    from detainers.ingest.base import IngestOptions
+    from detainers.ingest.load import ingest
+
+    when = _parse_datetime(as_of) if as_of else None
+    facility_id = facility or (f"{jurisdiction}-jail" if jurisdiction else None)
+    options = IngestOptions(jurisdiction, facility_id, state.upper() if state else None, when, mapping)
+    engine = store(db)
+    results = []
+    for path in paths:
+        with _progress(f"Reading {path.name}", enabled=not (quiet or as_json)) as tick:
+            result = ingest(engine, kind.value, path, options, family=family, progress=tick)
+        results.append(result)
+        if not (quiet or as_json):
+            _print_ingest(result)
+    if as_json:
+        sys.stdout.write(json.dumps([r.as_dict() for r in results], indent=2, default=str) + "\n")
+
+
+def _parse_datetime(value: str):
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"--as-of: {value!r} is not a date or date-time (expected YYYY-MM-DD or "
+                         "YYYY-MM-DDTHH:MM)") from None
+
+
+class _progress:
+    """A progress bar fed by the reader's record counts (only on a terminal)."""
+
+    def __init__(self, label: str, enabled: bool) -> None:
+        self.enabled = enabled and err.is_terminal
+        self.label = label
+
+    def __enter__(self):
+        if not self.enabled:
+            return None
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self.bar = Progress(SpinnerColumn(), TextColumn("{task.description}"),
+                            TextColumn("{task.completed:,} records"), TimeElapsedColumn(), console=err,
+                            transient=True)
+        self.bar.start()
+        task = self.bar.add_task(self.label, total=None)
+        return lambda n: self.bar.update(task, completed=n)
+
+    def __exit__(self, *exc):
+        if self.enabled:
+            self.bar.stop()
+        return False
+
+
+def _print_ingest(result) -> None:
+    if result.already_ingested:
+        out.print(f"{escape(result.path)}: already ingested as source #{result.source_id}; nothing changed.")
+        return
+    out.print(f"Ingested {escape(result.path)} ({result.kind}, {result.records:,} records) as source "
+              f"#{result.source_id}.")
+    if result.files:
+        table = Table("file", "added", "changed", "unchanged")
+        for name, f in result.files.items():
+            table.add_row(name, str(f.added), str(f.changed), str(f.unchanged))
+        out.print(table)
+    if result.previous_source_id and result.removed:
+        for name, ids in result.removed.items():
+            out.print(f"{len(ids)} rows of {name} from the previous release (source #{result.previous_source_id}) "
+                      f"are not in this one; they are kept. First: {', '.join(ids[:5])}")
+    if result.roster_changes:
+        rc = result.roster_changes
+        against = f"the list of {rc['compared_with']}" if rc.get("compared_with") else "no earlier list"
+        out.print(f"Compared with {against}: {len(rc['added'])} added, {len(rc['removed'])} removed, "
+                  f"{len(rc['changed'])} changed; {rc['agreements']} agreements derived from all lists.")
+        for label in ("added", "removed", "changed"):
+            for item in rc[label][:20]:
+                out.print(f"  {label}: {escape(item)}")
+    if result.quality:
+        out.print("Data quality (optional cells that could not be used; the rows were kept):")
+        for what, n in result.quality.items():
+            out.print(f"  {n:>8,}  {escape(what)}")
+    for note in result.notes:
+        out.print(f"note: {escape(note)}")
+    if result.unplaced_facilities:
+        out.print(f"{len(result.unplaced_facilities)} facilities have no jurisdiction yet "
+                  "(see `detainers facilities --unplaced`; place them with `detainers facilities place`).")
+
+
+@agreements_app.command("list")
+@handle_errors
+def agreements_list(
+    as_of: Annotated[str, typer.Option("--as-of", help="The day (YYYY-MM-DD).")],
+    fmt: Annotated[StatsFormat, typer.Option("--format", help="table, json or csv.")] = StatsFormat.table,
+    db: DbOption = None,
+) -> None:
+    """Agencies with a 287(g) agreement in force on a day."""
+    from detainers.analytics.agreements import agreements_on
+
+    with store(db).connect() as conn:
+        rows = agreements_on(conn, parse_day(as_of, "--as-of"))
+    if fmt == StatsFormat.json:
+        sys.stdout.write(json.dumps({"as_of": as_of, "rows": rows}, indent=2) + "\n")
+        return
+    columns = ["state", "agency", "county_fips", "models", "signed_on", "active_from", "active_to"]
+    if fmt == StatsFormat.csv:
+        from detainers.reports.render import neutralize
+
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(columns)
+        for r in rows:
+            writer.writerow([neutralize(" ".join(r[c]) if c == "models" else r[c]) for c in columns])
+        sys.stdout.write(buffer.getvalue())
+        return
+    table = Table(*columns, title=f"287(g) agreements in force on {as_of}")
+    for r in rows:
+        table.add_row(*(escape(" ".join(r[c]) if c == "models" else str(r[c] or "—")) for c in columns))
+    out.print(table)
+
+
+@facilities_app.callback(invoke_without_command=True)
+@handle_errors
+def facilities_cmd(
+    ctx: typer.Context,
+    unplaced: Annotated[bool, typer.Option("--unplaced", help="Only facilities with no jurisdiction.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+    db: DbOption = None,
+) -> None:
+    """List facilities (with --unplaced: those no jurisdiction has been assigned to)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from detainers.facilities import facility_list
+
+    with store(db).connect() as conn:
+        rows = facility_list(conn, unplaced=unplaced)
+    if as_json:
+        sys.stdout.write(json.dumps({"rows": rows}, indent=2) + "\n")
+        return
+    table = Table("facility_id", "name", "code", "city", "state", "jurisdiction_id")
+    for r in rows:
+        table.add_row(*(escape(str(r[c] or "—")) for c in ("facility_id", "name", "code", "city", "state",
+                                                            "jurisdiction_id")))
+    out.print(table)
+
+
+@facilities_app.command("place")
+@handle_errors
+def facilities_place(
+    facility: Annotated[str, typer.Argument(help="Facility id or ICE facility code.")],
+    jurisdiction: Annotated[str, typer.Argument(help="Jurisdiction id.")],
+    db: DbOption = None,
+) -> None:
+    """Assign one facility to a jurisdiction."""
+    from detainers.facilities import place
+
+    with store(db).begin() as conn:
+        before = place(conn, facility, jurisdiction)
+    out.print(f"{escape(facility)} now belongs to {escape(jurisdiction)}"
+              + (f" (was {escape(before)})." if before else "."))
+
+
+@facilities_app.command("load")
+@handle_errors
+def facilities_load(
+    path: Annotated[Path, typer.Argument(help="CSV with columns facility_id (or facility) and jurisdiction_id.")],
+    db: DbOption = None,
+) -> None:
+    """Assign many facilities at once from a file (all or nothing)."""
+    from detainers.facilities import place_from_file
+
+    with store(db).begin() as conn:
+        count = place_from_file(conn, path)
+    out.print(f"Placed {count} facilities.")
+
+
 @app.command("sources")
 @handle_errors
 def sources_cmd(
@@ -362,10 +569,10 @@ def sources_cmd(
     if as_json:
         sys.stdout.write(json.dumps({"rows": rows}, indent=2) + "\n")
         return
-    table = Table("id", "kind", "name", "loaded at", "rows", "synthetic", "sha256")
+    table = Table("id", "kind", "name", "loaded at", "rows", "cells nulled", "synthetic", "sha256")
     for s in rows:
         table.add_row(str(s["source_id"]), s["kind"], escape(s["name"]), s["loaded_at"], str(s["rows_read"]),
-                      "yes" if s["synthetic"] else "no", s["sha256"][:16] + "…")
+                      str(sum(s["quality"].values())), "yes" if s["synthetic"] else "no", s["sha256"][:16] + "…")
     out.print(table)
 
 

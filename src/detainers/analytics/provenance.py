@@ -26,6 +26,9 @@ def source_list(conn: Connection) -> list[dict]:
             "rows_read": r.rows_read,
             "row_counts": json.loads(r.row_counts or "{}"),
             "synthetic": bool(r.synthetic),
+            "family": r.family,
+            "as_of": r.as_of.isoformat() if r.as_of else None,
+            "quality": json.loads(r.quality or "{}"),
         }
         for r in rows
     ]

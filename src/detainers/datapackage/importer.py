@@ -71,7 +71,7 @@ def import_package(engine: Engine, path: Path, *, actor: str | None = None) -> I
     pkg = read_package(path)
     with engine.begin() as conn:
         check_package(conn, pkg).raise_if_any()
-        result = _write(conn, pkg)
+        result = write_package(conn, pkg)
         audit.record(conn, "import", {"path": str(path), "sha256": pkg.sha256, "source_id": result.source_id},
                      actor)
     return result
@@ -82,13 +82,28 @@ def row_hash(values: tuple) -> str:
     return hashlib.blake2b(repr(values).encode(), digest_size=16).hexdigest()
 
 
-def _write(conn: Connection, pkg: Package) -> ImportResult:
+@dataclass(frozen=True)
+class SourceInfo:
+    """How the sources row describes what is being written (a package, or one ingested file)."""
+
+    kind: str = "package"
+    family: str | None = None
+    sheet: str | None = None
+    quality: dict | None = None
+    as_of: datetime | None = None
+    rows_read: int | None = None
+
+
+def write_package(conn: Connection, pkg: Package, info: SourceInfo = SourceInfo()) -> ImportResult:
+    """Write a checked package (or an ingested file shaped as one) inside the caller's transaction."""
     counts = {name: len(f.rows) for name, f in pkg.files.items()}
     source_id = conn.execute(insert(sources).values(
-        kind="package", name=pkg.path.name or str(pkg.path), sha256=pkg.sha256,
-        loaded_at=datetime.now(timezone.utc), rows_read=sum(counts.values()),
+        kind=info.kind, name=pkg.path.name or str(pkg.path), sha256=pkg.sha256,
+        loaded_at=datetime.now(timezone.utc),
+        rows_read=info.rows_read if info.rows_read is not None else sum(counts.values()),
         row_counts=json.dumps(counts, sort_keys=True), synthetic=pkg.synthetic,
-        notes=json.dumps(pkg.warnings),
+        notes=json.dumps(pkg.warnings), family=info.family, sheet=info.sheet,
+        quality=json.dumps(info.quality or {}, sort_keys=True), as_of=info.as_of,
     ).returning(sources.c.source_id)).scalar_one()
     result = ImportResult(str(pkg.path), pkg.sha256, source_id, False, pkg.synthetic, warnings=list(pkg.warnings))
     rebooked: set[str] = set()  # people whose bookings were added or changed
@@ -113,8 +128,38 @@ def _write(conn: Connection, pkg: Package) -> ImportResult:
     stored = conn.execute(select(func.count()).select_from(detainers)).scalar_one()
     if rebooked and stored > len(written_detainers):
         outcomes.recompute(conn, rebooked, skip=written_detainers)
+    _flag_duplicates(conn, {r["person_id"] for r in pkg.rows("detainers.csv")})
     _report_links(conn, pkg, result)
     return result
+
+
+def _flag_duplicates(conn: Connection, person_ids: set[str]) -> None:
+    """Mark likely duplicates (same person, facility and day): flagged, never dropped."""
+    if not person_ids:
+        return
+    rows = sorted(
+        (r for batch in _people_detainers(conn, person_ids) for r in batch),
+        key=lambda r: (r.person_id, r.facility_id, r.lodged_on, r.detainer_id))
+    first: dict[tuple, str] = {}
+    writes = []
+    for r in rows:
+        key = (r.person_id, r.facility_id, r.lodged_on)
+        original = first.setdefault(key, r.detainer_id)
+        flag = None if original == r.detainer_id else original
+        if flag != r.duplicate_of:
+            writes.append((r.detainer_id, flag))
+    bulk.update_rows(conn, detainers, ("detainer_id",), ("duplicate_of",), writes)
+
+
+def _people_detainers(conn: Connection, person_ids: set[str]):
+    cols = (detainers.c.detainer_id, detainers.c.person_id, detainers.c.facility_id, detainers.c.lodged_on,
+            detainers.c.duplicate_of)
+    if len(person_ids) > _SCAN_ABOVE:
+        yield [r for r in conn.execute(select(*cols)) if r.person_id in person_ids]
+        return
+    ordered = sorted(person_ids)
+    for start in range(0, len(ordered), 500):
+        yield conn.execute(select(*cols).where(detainers.c.person_id.in_(ordered[start:start + 500]))).all()
 
 
 def _detainer_deriver(conn: Connection, rows: list[dict]):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from detainers.errors import InputError, Problem
@@ -147,3 +147,48 @@ def state_code(value) -> str | None:
     if len(upper) == 2 and upper in STATES.values():
         return upper
     return None
+
+
+def read_text_file(path: Path) -> tuple[str, str]:
+    """A text file's contents and the encoding that read it: UTF-8 (BOM or not), else Windows-1252, else Latin-1.
+
+    Sheriffs' exports from older jail systems are often Windows-1252 ("PEÑA" as one byte).
+    """
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise InputError(Problem(str(path), None, None, None, f"cannot be read ({exc.strerror})")) from exc
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    return data.decode("latin-1"), "latin-1"
+
+
+_TIME_OF_DAY = re.compile(r"[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:\s*([AP]M))?$", re.IGNORECASE)
+
+
+def parse_datetime(value) -> datetime | None:
+    """Like `parse_date`, keeping the time of day (to the second; midnight when the cell has none).
+
+    Excel datetimes are rounded to the nearest second: stored as fractions of a day, they
+    come back as 18:36:59.999 as often as 18:37:00.
+    """
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        rounded = value.replace(microsecond=0)
+        return rounded + timedelta(seconds=1) if value.microsecond >= 500_000 else rounded
+    day = parse_date(value)  # raises ValueError for text that is not a date
+    if day is None:
+        return None
+    m = _TIME_OF_DAY.search(str(value).strip()) if not isinstance(value, date) else None
+    if not m:
+        return datetime(day.year, day.month, day.day)
+    hour, minute, second = int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
+    if m.group(4):
+        if not 1 <= hour <= 12:
+            raise ValueError(str(value))
+        hour = hour % 12 + (12 if m.group(4).upper() == "PM" else 0)
+    return datetime(day.year, day.month, day.day, hour, minute, second)  # raises for 25:00

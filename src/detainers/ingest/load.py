@@ -1,0 +1,240 @@
+"""`detainers ingest KIND PATH`: read a published file and store it like a data package.
+
+The reader gives canonical rows; this module places facilities, applies what a
+snapshot series implies, checks references, reconciles with the previous release
+of the same series, and writes everything in one transaction (or nothing).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine, select
+
+from detainers import audit
+from detainers.datapackage.checks import check_package
+from detainers.datapackage.importer import FileResult, ImportResult, SourceInfo, write_package
+from detainers.datapackage.reader import Package, PackageFile
+from detainers.datapackage.spec import FILES, FILES_BY_NAME
+from detainers.errors import InputError, Problem
+from detainers.ingest import SOURCES, reader
+from detainers.ingest.base import Extract, IngestOptions, slug
+from detainers.store import schema
+from detainers.store.schema import bookings, detainers, facilities, sources
+
+
+@dataclass
+class IngestResult:
+    kind: str
+    path: str
+    sha256: str
+    source_id: int | None
+    already_ingested: bool
+    family: str | None = None
+    files: dict[str, FileResult] = field(default_factory=dict)
+    removed: dict[str, list[str]] = field(default_factory=dict)
+    previous_source_id: int | None = None
+    quality: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    unplaced_facilities: list[str] = field(default_factory=list)
+    without_booking: int = 0
+    records: int = 0
+    #: 287(g) lists: what changed compared with the previous list
+    roster_changes: dict | None = None
+
+    def as_dict(self) -> dict:
+        return {
+            "kind": self.kind, "path": self.path, "sha256": self.sha256, "source_id": self.source_id,
+            "already_ingested": self.already_ingested, "family": self.family, "records": self.records,
+            "files": {k: vars(v) for k, v in self.files.items()},
+            "previous_source_id": self.previous_source_id,
+            "removed": {k: len(v) for k, v in self.removed.items()},
+            "quality": self.quality, "notes": self.notes,
+            "unplaced_facilities": self.unplaced_facilities,
+            "detainers_without_booking": self.without_booking,
+            "roster_changes": self.roster_changes,
+        }
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def default_family(kind: str, path: Path, options: IngestOptions) -> str:
+    """Releases of one series share a family: by default the kind and the file name without copies' marks."""
+    if kind == "287g-roster":
+        return kind
+    if kind == "roster-snapshot":
+        return f"{kind}:{options.facility_id}"
+    stem = re.sub(r"\s*\(\d+\)$|[-_ ]?(v\d+|updated|final|copy)$", "", path.stem.strip(), flags=re.IGNORECASE)
+    scope = f":{options.jurisdiction_id}" if options.jurisdiction_id else ""
+    return f"{kind}{scope}:{slug(stem)}"
+
+
+def ingest(engine: Engine, kind: str, path: Path, options: IngestOptions = IngestOptions(), *,
+           family: str | None = None, progress=None, actor: str | None = None) -> IngestResult:
+    """Ingest one file of a known kind; raises InputError (changing nothing) when it cannot."""
+    if kind not in SOURCES:
+        raise InputError(f"Unknown source kind {kind!r} (expected one of: {', '.join(SOURCES)})")
+    path = Path(path)
+    if not path.is_file():
+        what = "is a folder" if path.is_dir() else "does not exist"
+        raise InputError(Problem(str(path), None, None, None, f"{what} (expected a file to ingest)"))
+    sha = file_sha256(path)
+    family = family or default_family(kind, path, options)
+    with engine.connect() as conn:
+        previous = conn.execute(select(sources.c.source_id).where(sources.c.kind == kind,
+                                                                  sources.c.sha256 == sha)).scalar()
+    if previous is not None:
+        return IngestResult(kind, str(path), sha, previous, True, family)
+    extract = reader(kind).read(path, options, progress)
+    if kind == "287g-roster":
+        from detainers.ingest.roster_load import load_roster
+
+        return load_roster(engine, extract, sha, family, actor)
+    pkg = _as_package(extract, sha)
+    with engine.begin() as conn:
+        _place_facilities(conn, pkg)
+        if kind == "roster-snapshot":
+            _apply_snapshot(conn, pkg, extract)
+        check_package(conn, pkg).raise_if_any()
+        previous_id, removed = _reconcile(conn, pkg, family, kind)
+        quality = dict(sorted(extract.quality.items()))
+        written = write_package(conn, pkg, SourceInfo(
+            kind=kind, family=family, sheet=extract.sheet, quality=quality,
+            as_of=options.as_of, rows_read=extract.records))
+        result = _result(conn, kind, path, sha, family, written, extract, previous_id, removed)
+        audit.record(conn, "ingest", {"kind": kind, "path": str(path), "sha256": sha,
+                                      "source_id": written.source_id}, actor)
+    return result
+
+
+def _as_package(extract: Extract, sha: str) -> Package:
+    files = {}
+    for spec in FILES:
+        rows = extract.rows.get(spec.name)
+        if not rows:
+            continue
+        for row in rows:
+            for col in spec.columns:
+                row.setdefault(col.stored_as, None)
+            row.setdefault("source_row", None)
+        files[spec.name] = PackageFile(spec, rows, sha)
+    return Package(extract.path, files, sha, False, None, list(extract.notes))
+
+
+def _place_facilities(conn: Connection, pkg: Package) -> None:
+    """Match each facility the file names to a stored one (by code, id, or name+city+state)."""
+    rows = pkg.rows("facilities.csv")
+    if not rows:
+        return
+    by_code, by_place, ids = {}, {}, set()
+    for f in conn.execute(select(facilities.c.facility_id, facilities.c.code, facilities.c.name,
+                                 facilities.c.city, facilities.c.state)):
+        ids.add(f.facility_id)
+        if f.code:
+            by_code.setdefault(f.code.upper(), f.facility_id)
+        by_place.setdefault(_place_key(f.name, f.city, f.state), f.facility_id)
+    mapping: dict[str, str] = {}
+    keep = []
+    for row in rows:
+        fid = row["facility_id"]
+        found = None
+        if row.get("code") and row["code"].upper() in by_code:
+            found = by_code[row["code"].upper()]
+        elif fid in ids:
+            found = fid
+        elif row.get("city") and row.get("state"):
+            found = by_place.get(_place_key(row["name"], row["city"], row["state"]))
+        if found is None:
+            keep.append(row)
+        else:
+            mapping[fid] = found  # the stored facility, with its placement, stays as it is
+    pkg.files["facilities.csv"].rows[:] = keep
+    if not keep:
+        del pkg.files["facilities.csv"]
+    for name in ("bookings.csv", "detainers.csv"):
+        for row in pkg.rows(name):
+            row["facility_id"] = mapping.get(row["facility_id"], row["facility_id"])
+
+
+def _place_key(name, city, state) -> tuple:
+    norm = lambda s: " ".join((s or "").casefold().split())  # noqa: E731
+    return norm(name), norm(city), (state or "").upper()
+
+
+def _apply_snapshot(conn: Connection, pkg: Package, extract: Extract) -> None:
+    """A snapshot series: keep the first day a hold was seen; release bookings that disappeared."""
+    snapshot = (extract.extra.get("snapshot") or [None])[0]
+    if snapshot is None:
+        return
+    day = snapshot["as_of"].date() if isinstance(snapshot["as_of"], datetime) else snapshot["as_of"]
+    rows = pkg.rows("detainers.csv")
+    known = {r.detainer_id: r.lodged_on for r in conn.execute(
+        select(detainers.c.detainer_id, detainers.c.lodged_on).where(
+            detainers.c.detainer_id.in_([r["detainer_id"] for r in rows])))} if rows else {}
+    for row in rows:
+        earlier = known.get(row["detainer_id"])
+        if earlier is not None and earlier < row["lodged_on"]:
+            row["lodged_on"] = earlier
+    latest = conn.execute(select(sources.c.as_of).where(
+        sources.c.kind == "roster-snapshot", sources.c.family == f"roster-snapshot:{snapshot['facility_id']}")
+        .order_by(sources.c.as_of.desc()).limit(1)).scalar()
+    if latest is not None and latest.date() > day:
+        extract.notes.append(f"This snapshot ({day}) is older than one already loaded ({latest.date()}); "
+                             "bookings missing from it were not marked released.")
+        return
+    present = set(snapshot["booking_ids"])
+    prefix = f"roster:{snapshot['facility_id']}:"
+    gone = conn.execute(select(bookings).where(
+        bookings.c.facility_id == snapshot["facility_id"], bookings.c.released_on.is_(None),
+        bookings.c.booking_id.like(prefix + "%"), bookings.c.booked_on <= day)).all()
+    released = [b for b in gone if b.booking_id not in present]
+    if not released:
+        return
+    if "bookings.csv" not in pkg.files:
+        pkg.files["bookings.csv"] = PackageFile(FILES_BY_NAME["bookings.csv"], [], pkg.sha256)
+    for b in released:
+        pkg.files["bookings.csv"].rows.append({
+            "booking_id": b.booking_id, "person_id": b.person_id, "facility_id": b.facility_id,
+            "booked_on": b.booked_on, "released_on": day, "release_reason": None, "source_row": None})
+    extract.notes.append(f"{len(released)} bookings no longer on the roster were marked released on {day} "
+                         "(release reason unknown).")
+
+
+def _reconcile(conn: Connection, pkg: Package, family: str, kind: str) -> tuple[int | None, dict[str, list[str]]]:
+    """Rows of earlier releases of this family that the new release no longer has (kept, and listed)."""
+    earlier = [r.source_id for r in conn.execute(
+        select(sources.c.source_id).where(sources.c.family == family).order_by(sources.c.source_id))]
+    if not earlier or kind == "roster-snapshot":
+        return (earlier[-1] if earlier else None), {}
+    removed: dict[str, list[str]] = {}
+    for spec in FILES:
+        if len(spec.key) != 1 or spec.table not in ("detainers", "bookings", "charges", "people"):
+            continue
+        table = schema.metadata.tables[spec.table]
+        key = table.c[spec.key[0]]
+        now = {r[spec.key[0]] for r in pkg.rows(spec.name)}
+        gone = sorted(v for (v,) in conn.execute(select(key).where(table.c.source_id.in_(earlier))) if v not in now)
+        if gone:
+            removed[spec.name] = gone
+    return earlier[-1], removed
+
+
+def _result(conn, kind, path, sha, family, written: ImportResult, extract, previous_id, removed) -> IngestResult:
+    unplaced = [r.facility_id for r in conn.execute(
+        select(facilities.c.facility_id).where(facilities.c.jurisdiction_id.is_(None))
+        .order_by(facilities.c.facility_id))]
+    return IngestResult(
+        kind=kind, path=str(path), sha256=sha, source_id=written.source_id, already_ingested=False,
+        family=family, files=written.files, removed=removed, previous_source_id=previous_id,
+        quality=dict(sorted(extract.quality.items())), notes=list(extract.notes),
+        unplaced_facilities=unplaced, without_booking=len(written.without_booking), records=extract.records)
