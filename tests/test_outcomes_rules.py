@@ -91,6 +91,15 @@ def test_ice_side_lift_reason_without_booking(reason, outcome):
     assert r.ended_on == D("2019-04-01")
 
 
+@pytest.mark.parametrize("reason,outcome", [("Lifted", "lifted"), ("Case Closed", "lifted"),
+                                            ("United States Citizen Interviewed", "cancelled"),
+                                            ("Booked into Detention", "honored")])
+def test_ice_side_reason_without_lift_date_or_booking(reason, outcome):
+    # ICE releases carry the lift reason but often no lift date: the outcome is known, its day is not.
+    r = derive(LODGED, None, reason, None)
+    assert (r.outcome, r.ended_on) == (outcome, None)
+
+
 def test_no_booking_and_no_reason_is_unknown():
     assert derive(LODGED, None, None, None).outcome == "unknown"
 

@@ -72,8 +72,8 @@ def derive(lodged_on: date, lifted_on: date | None, lift_reason: str | None,
     if booking is not None:
         return Derived("in_custody", None, f"3: booking {booking.booking_id} has no release")
 
-    # Rule 4: no booking; only an ICE-side record can say what happened.
-    if ice_side:
+    # Rule 4: no booking; only an ICE-side record can say what happened (a lift with no date included).
+    if ice_side or means in ("lifted", "cancelled"):
         return Derived(means, lifted_on, f"4: ICE lift reason {lift_reason!r} means {means}")
     if means == "unmapped":
         return Derived("unknown", None, f"4: lift reason {lift_reason!r} is not in the lift-reason table")
