@@ -22,3 +22,36 @@ SOURCES = {
 def reader(kind: str) -> ModuleType:
     """The module that reads sources of this kind."""
     return import_module(SOURCES[kind])
+
+
+def catalogue() -> list[dict]:
+    """Every source kind with what it reads and where such files come from (for docs and --help)."""
+    rows = []
+    for kind in SOURCES:
+        module = reader(kind)
+        rows.append({"kind": kind, "title": module.TITLE, "where_from": " ".join(module.WHERE_FROM.split()),
+                     "doc": f"docs/sources/{kind}.md"})
+    return rows
+
+
+def catalogue_markdown() -> str:
+    """docs/sources/README.md, generated from the modules' own declarations."""
+    lines = ["# Sources", "",
+             "What `detainers ingest KIND PATH...` reads. This page is generated from the reader modules "
+             "(`python -m detainers.ingest > docs/sources/README.md`); a test keeps it in step.", "",
+             "| kind | what it is | page |", "|---|---|---|"]
+    for row in catalogue():
+        lines.append(f"| `{row['kind']}` | {row['title']} | [{row['kind']}.md]({row['kind']}.md) |")
+    lines.append("")
+    for row in catalogue():
+        lines += [f"## {row['kind']}", "", row["where_from"], ""]
+    lines += ["## Adding a source", "",
+              "Write one module under `src/detainers/ingest/` with `KIND`, `TITLE`, `WHERE_FROM` and "
+              "`read(path, options, progress) -> Extract` (see `ingest/base.py`): map the file's columns onto "
+              "the canonical rows of the data package, give each row its `source_row`, null and count bad "
+              "optional cells in `Extract.quality`, and raise `InputError` (through `base.fail`) for anything "
+              "required that cannot be read. Name the module in `SOURCES` in `ingest/__init__.py`, add its page "
+              "`docs/sources/KIND.md`, regenerate this page, and test the reader on real-layout files. "
+              "The loader does the rest: facility placement, checks, reconciliation with earlier releases, "
+              "provenance and the one transaction.", ""]
+    return "\n".join(lines)
