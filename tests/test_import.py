@@ -255,3 +255,14 @@ def test_a_later_booking_links_a_stored_detainer(engine, tmp_path):
     assert (d7.booking_id, d7.booking_link, d7.outcome, str(d7.ended_on)) == ("b7", "matched", "declined",
                                                                               "2019-07-01")
     assert d7.ended_fy == 2019 and d7.lodged_fy == 2019
+
+
+def test_likely_duplicates_are_flagged_not_dropped(engine, tmp_path):
+    files = scenario()
+    files["detainers.csv"].append({"detainer_id": "d1-again", "person_id": "p1", "facility_id": "nc-franklin-jail",
+                                   "lodged_on": "2019-05-02", "booking_id": "b1"})
+    import_package(engine, write_package(tmp_path / "pkg", files))
+    with engine.connect() as conn:
+        flags = dict(conn.execute(select(detainers.c.detainer_id, detainers.c.duplicate_of)).all())
+    assert flags["d1-again"] == "d1" and flags["d1"] is None
+    assert sum(1 for v in flags.values() if v) == 1
