@@ -56,3 +56,24 @@ def shared_names(conn: Connection) -> list[str]:
 
 def tool_info() -> dict:
     return {"tool": "detainers", "version": __version__, "classifier_tables": TABLES_VERSION}
+
+
+#: What each kind of source cannot tell, said in every report made from it.
+KIND_LIMITS = {
+    "ice-lesa": "ICE detainer releases carry no jail bookings: their detainers place nobody in custody, and "
+                "their outcomes come only from ICE's lift reason (through the lift-reason table).",
+    "jail-report": "Sheriffs' detainer reports do not give the day a detainer was lodged; the booking day "
+                   "is used instead.",
+    "jail-csv": "Jail exports read through a mapping file are only as complete as the columns the mapping names.",
+    "roster-snapshot": "Records from jail roster snapshots are only as precise as the snapshots: a hold is "
+                       "dated by the first snapshot that shows it, and a release by the first snapshot "
+                       "without the person, with the release reason unknown.",
+    "287g-roster": "287(g) lists are dated by the list, not by the agreement: an agreement's start and end "
+                   "are known only to within the time between two lists.",
+}
+
+
+def source_limits(source_rows: list[dict]) -> list[str]:
+    """The limits of the kinds of source loaded, in the order they were first loaded."""
+    kinds = dict.fromkeys(s["kind"] for s in source_rows)
+    return [KIND_LIMITS[k] for k in kinds if k in KIND_LIMITS]

@@ -179,6 +179,7 @@ def _fidelity(conn: Connection, q: NonCooperativeQuery, sections: list[dict], id
     if shared:
         notes.append("Jurisdictions are told apart by state and id, never by name alone; names used in more "
                      "than one state: " + "; ".join(shared) + ".")
+    notes.extend(provenance.source_limits(provenance.source_list(conn)))
     notes.append("Immigration detainers entered in jail systems as charge lines are recognised as the "
                  "detainer itself and are not listed or counted as charges.")
     notes.append("This report does not show what happened after the as-of date, nor people whose detainers "
