@@ -318,10 +318,16 @@ def classify_cmd(
     file: Annotated[Optional[Path], typer.Option("--file", help="A file with one charge per line.")] = None,
     code: Annotated[Optional[str], typer.Option("--code", help="An offense code that goes with the text.")] = None,
     explain: Annotated[bool, typer.Option("--explain", help="Show the normalised text, rule and runner-up.")] = False,
+    overrides: Annotated[Optional[Path], typer.Option(
+        "--overrides", help="A CSV of overrides (match,value,category); default $DETAINERS_OVERRIDES.")] = None,
     fmt: Annotated[ClassifyFormat, typer.Option("--format", help="table or json.")] = ClassifyFormat.table,
 ) -> None:
     """Classify charge texts into offense categories (DESIGN §6)."""
-    from detainers.offenses import classify
+    from detainers.offenses import classify, use_overrides
+    from detainers.offenses.overrides import load
+
+    if overrides is not None:
+        use_overrides(load(overrides))
 
     items = list(texts or [])
     if file is not None:
@@ -553,6 +559,31 @@ def facilities_load(
     with store(db).begin() as conn:
         count = place_from_file(conn, path)
     out.print(f"Placed {count} facilities.")
+
+
+@app.command("reclassify")
+@handle_errors
+def reclassify_cmd(
+    db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Classify every stored charge again (after the tables or $DETAINERS_OVERRIDES changed); list what moved."""
+    from detainers.reclassify import reclassify
+
+    with store(db).begin() as conn:
+        result = reclassify(conn)
+    if as_json:
+        sys.stdout.write(json.dumps(result, indent=2) + "\n")
+        return
+    out.print(f"{result['charges']:,} charges checked with classifier tables {result['version']}; "
+              f"{result['updated']:,} rows updated.")
+    if result["category_changes"]:
+        table = Table("from", "to", "charges", title="Category changes")
+        for m in result["category_changes"]:
+            table.add_row(m["from"], m["to"], str(m["charges"]))
+        out.print(table)
+    else:
+        out.print("No charge changed category.")
 
 
 @app.command("sources")

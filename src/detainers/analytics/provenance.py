@@ -7,7 +7,7 @@ import json
 from sqlalchemy import Connection, func, select
 
 from detainers import __version__
-from detainers.offenses import TABLES_VERSION
+from detainers.offenses import active_version
 from detainers.store.schema import facilities, jurisdictions, sources
 
 SYNTHETIC_LABEL = "SYNTHETIC DATA — invented records for demonstration, not real people or real counts"
@@ -55,7 +55,7 @@ def shared_names(conn: Connection) -> list[str]:
 
 
 def tool_info() -> dict:
-    return {"tool": "detainers", "version": __version__, "classifier_tables": TABLES_VERSION}
+    return {"tool": "detainers", "version": __version__, "classifier_tables": active_version()}
 
 
 #: What each kind of source cannot tell, said in every report made from it.

@@ -19,7 +19,7 @@ from detainers import audit, lift_reasons, outcomes
 from detainers.datapackage.checks import check_package
 from detainers.datapackage.reader import Package, package_digest, read_package
 from detainers.datapackage.spec import FILES, IDENTITY_COLUMNS, FileSpec
-from detainers.offenses import TABLES_VERSION, classify
+from detainers.offenses import active_version, classify
 from detainers.store import bulk, schema
 from detainers.store.schema import detainers, person_identities, sources
 
@@ -247,7 +247,7 @@ def _derive(table: str, record: dict, row: dict) -> None:
             category=given or c.category,
             category_origin="source" if given else "classifier",
             classifier_rule=c.rule,
-            classifier_version=TABLES_VERSION,
+            classifier_version=active_version(),
             is_detainer_line=c.is_detainer,
             level=row["level"] or c.level,
             stage=row["stage"] or "unknown",

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from detainers.offenses import codes, markers, rules
+from detainers.offenses import overrides as _overrides_mod
 from detainers.offenses.levels import level_from_code, level_from_text
 from detainers.offenses.normalize import normalize
 from detainers.offenses.taxonomy import is_violent
@@ -104,10 +105,37 @@ def _classify(text: str | None, code: str | None, level: str | None, state: str 
     )
 
 
-_cached = lru_cache(maxsize=1 << 18)(_classify)
+def _with_overrides(text, code, level, state) -> Classification:
+    found = _classify(text, code, level, state)
+    if found.is_detainer or _overrides is _overrides_mod.NONE:
+        return found
+    hit = _overrides.lookup(found.normalized, codes.clean_code(code))
+    if hit is None or hit[0] == found.category:
+        return found
+    category, rule = hit
+    return Classification(found.text, found.normalized, category, is_violent(category), rule, found.level,
+                          found.modifier, False, True, found.category)
+
+
+_cached = lru_cache(maxsize=1 << 18)(_with_overrides)
+_overrides = _overrides_mod.from_environment()
 
 
 def classify(text: str | None, code: str | None = None, level: str | None = None,
              state: str | None = None) -> Classification:
     """Classify one charge line (DESIGN §6) from its text, optional offense code, level code and state."""
     return _cached(text, code, level, state)
+
+
+def use_overrides(overrides: "_overrides_mod.Overrides") -> None:
+    """Put a set of overrides in force for this process (and forget cached answers)."""
+    global _overrides
+    _overrides = overrides
+    _cached.cache_clear()
+
+
+def active_overrides() -> "_overrides_mod.Overrides":
+    return _overrides
+
+
+classify.cache_clear = _cached.cache_clear  # type: ignore[attr-defined]
