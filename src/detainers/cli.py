@@ -91,7 +91,11 @@ def handle_errors(fn):
             return fn(*args, **kwargs)
         except InputError as exc:
             err.print(f"[bold red]error:[/] {escape(exc.message())}", highlight=False)
-            err.print("Nothing was changed.", highlight=False)
+            err.print(getattr(exc, "changed", None) or "Nothing was changed.", highlight=False)
+            raise typer.Exit(2) from None
+        except OSError as exc:  # a path the user gave cannot be written or read
+            where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
+            err.print(f"[bold red]error:[/]{escape(where)}: {escape(exc.strerror or str(exc))}", highlight=False)
             raise typer.Exit(2) from None
         except StoreError as exc:
             err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
@@ -113,14 +117,15 @@ def escape(text: str) -> str:
 
 
 def parse_day(value: str | None, flag: str) -> date | None:
+    """A YYYY-MM-DD flag value, read as strictly as the data package reads dates."""
+    from detainers.datapackage.spec import CellError, read_date
+
     if value is None:
         return None
     try:
-        if len(value) != 10:
-            raise ValueError
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InputError(f"{flag}: {value!r} is not a date (expected YYYY-MM-DD)") from None
+        return read_date(value)
+    except CellError as exc:
+        raise InputError(f"{flag}: {value!r} {exc}") from None
 
 
 def store(db: str | None):
@@ -135,8 +140,11 @@ def write_output(text: str, path: Path | None) -> None:
         return
     if path.is_dir():
         raise InputError(f"--out: {path} is a folder (expected a file path)")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"--out: {path} cannot be written ({exc.strerror or exc})") from None
 
 
 @app.command("import")
@@ -174,7 +182,7 @@ def _print_import(result) -> None:
     for w in result.warnings:
         out.print(f"[yellow]warning:[/] {escape(w)}")
     if result.without_booking:
-        shown = ", ".join(result.without_booking[:10])
+        shown = escape(", ".join(result.without_booking[:10]))
         more = f" and {len(result.without_booking) - 10} more" if len(result.without_booking) > 10 else ""
         out.print(f"{len(result.without_booking)} detainers match no booking (kept, outcome from lift data "
                   f"only): {shown}{more}")
@@ -182,7 +190,7 @@ def _print_import(result) -> None:
         out.print(f"{len(result.claim_disagreements)} detainers have an outcome in the package that differs "
                   "from the one the lifecycle rules derive:")
         for d in result.claim_disagreements[:10]:
-            out.print(f"  {d['detainer_id']}: package says {d['claimed']}, records say {d['derived']}")
+            out.print(f"  {escape(d['detainer_id'])}: package says {d['claimed']}, records say {d['derived']}")
     if result.detainer_lines_in_charges:
         out.print(f"{result.detainer_lines_in_charges} charge lines are immigration detainers themselves; "
                   "they are kept but not counted as charges.")
@@ -238,6 +246,7 @@ def report_noncooperative(
     stances = tuple(s.value for s in stance) if stance else ("declines",)
     query = NonCooperativeQuery(day, stances, tuple(jurisdiction or ()), audience.value)
     with store(db).begin() as conn:
+        _known_or_fail(conn, query.jurisdiction_ids)
         report = build(conn, query)
     write_output(render(report, fmt.value), output)
 
@@ -266,6 +275,7 @@ def stats_outcomes(
     query = OutcomeQuery(dims, cohort.value, parse_day(date_from, "--from"), parse_day(date_to, "--to"),
                          tuple(jurisdiction or ()), region)
     with store(db).connect() as conn:
+        _known_or_fail(conn, query.jurisdiction_ids, region)
         rows = outcome_stats(conn, query)
         synthetic = is_synthetic(source_list(conn))
     if fmt == StatsFormat.json:
@@ -299,10 +309,25 @@ def stats_outcomes(
         title = f"SYNTHETIC — {title}"
     table = Table(*columns, title=title)
     for r in rows:
-        table.add_row(*("—" if r[c] is None else str(r[c]) for c in columns))
+        table.add_row(*("—" if r[c] is None else escape(str(r[c])) for c in columns))
     out.print(table)
     if synthetic:
         out.print(f"[bold yellow]{SYNTHETIC_LABEL}[/]")
+
+
+def _known_or_fail(conn, jurisdiction_ids, region: str | None = None) -> None:
+    """Unknown ids and regions are errors, not empty answers."""
+    from sqlalchemy import select
+
+    from detainers.analytics.policies import unknown_jurisdictions
+    from detainers.store.schema import regions
+
+    missing = unknown_jurisdictions(conn, jurisdiction_ids)
+    if missing:
+        raise InputError(f"--jurisdiction: {', '.join(map(repr, missing))} is not a known jurisdiction id")
+    if region is not None and conn.execute(select(regions.c.region).where(regions.c.region == region)
+                                           .limit(1)).first() is None:
+        raise InputError(f"--region: {region!r} is not a known region (see regions.csv)")
 
 
 def _dim_columns(dims) -> list[str]:
@@ -396,8 +421,17 @@ def ingest_cmd(
     engine = store(db)
     results = []
     for path in paths:
-        with _progress(f"Reading {path.name}", enabled=not (quiet or as_json)) as tick:
-            result = ingest(engine, kind.value, path, options, family=family, progress=tick)
+        try:
+            with _progress(f"Reading {path.name}", enabled=not (quiet or as_json)) as tick:
+                result = ingest(engine, kind.value, path, options, family=family, progress=tick)
+        except InputError as exc:
+            if results:
+                done = ", ".join(r.path for r in results if not r.already_ingested) or "none"
+                exc.changed = (f"{path} was not ingested, nor the files after it. Files ingested before it: "
+                               f"{done}.")
+                if as_json:
+                    sys.stdout.write(json.dumps([r.as_dict() for r in results], indent=2, default=str) + "\n")
+            raise
         results.append(result)
         if not (quiet or as_json):
             _print_ingest(result)
@@ -454,7 +488,7 @@ def _print_ingest(result) -> None:
     if result.previous_source_id and result.removed:
         for name, ids in result.removed.items():
             out.print(f"{len(ids)} rows of {name} from the previous release (source #{result.previous_source_id}) "
-                      f"are not in this one; they are kept. First: {', '.join(ids[:5])}")
+                      f"are not in this one; they are kept. First: {escape(', '.join(ids[:5]))}")
     if result.roster_changes:
         rc = result.roster_changes
         against = f"the list of {rc['compared_with']}" if rc.get("compared_with") else "no earlier list"
@@ -602,7 +636,7 @@ def sources_cmd(
         return
     table = Table("id", "kind", "name", "loaded at", "rows", "cells nulled", "synthetic", "sha256")
     for s in rows:
-        table.add_row(str(s["source_id"]), s["kind"], escape(s["name"]), s["loaded_at"], str(s["rows_read"]),
+        table.add_row(str(s["source_id"]), escape(s["kind"]), escape(s["name"]), s["loaded_at"], str(s["rows_read"]),
                       str(sum(s["quality"].values())), "yes" if s["synthetic"] else "no", s["sha256"][:16] + "…")
     out.print(table)
 

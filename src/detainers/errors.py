@@ -35,6 +35,8 @@ class InputError(Exception):
             problems = [problems]  # type: ignore[list-item]
         self.problems: list = list(problems)
         self.more = more
+        #: What was changed after all (e.g. earlier files of a multi-file ingest); None: nothing.
+        self.changed: str | None = None
         super().__init__(self.message())
 
     def message(self) -> str:

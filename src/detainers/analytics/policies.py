@@ -42,6 +42,15 @@ def jurisdictions_on(conn: Connection, day: date, *, stances: tuple[str, ...] | 
     return list(conn.execute(query))
 
 
+def unknown_jurisdictions(conn: Connection, ids: tuple[str, ...] | list[str]) -> list[str]:
+    """The ids among `ids` that name no jurisdiction (a typo should not read as 'nobody held')."""
+    if not ids:
+        return []
+    found = set(conn.execute(select(jurisdictions.c.jurisdiction_id).where(
+        jurisdictions.c.jurisdiction_id.in_(list(ids)))).scalars())
+    return [i for i in ids if i not in found]
+
+
 def timeline(conn: Connection, jurisdiction_id: str) -> list:
     """Every policy of one jurisdiction, oldest first."""
     return list(conn.execute(

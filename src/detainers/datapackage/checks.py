@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Table, select
 from detainers.datapackage.reader import Package, ProblemList
 from detainers.errors import Problem
 from detainers.offenses import CATEGORIES
-from detainers.store.schema import bookings, detainers, facilities, jurisdictions, people, policies
+from detainers.store.schema import bookings, detainers, facilities, jurisdictions, metadata, people, policies
 
 _CATEGORY_IDS = frozenset(c.id for c in CATEGORIES)
 _CHUNK = 500
@@ -44,11 +44,52 @@ def check_package(conn: Connection, pkg: Package) -> ProblemList:
         ("bookings.csv", "person_id"), ("detainers.csv", "person_id")], problems)
     _known(conn, pkg, "detainers.csv", "detainer_id", detainers, [("charges.csv", "detainer_id")], problems)
     booking_map = _bookings(conn, pkg, problems)
+    _check_lengths(pkg, problems)
     _check_booking_dates(pkg, problems)
+    _check_stored_detainers(conn, pkg, problems)
     _check_charges(pkg, problems)
     _check_detainers(pkg, booking_map, problems)
     _check_policies(conn, pkg, problems)
     return problems
+
+
+def _check_lengths(pkg, problems) -> None:
+    """Values must fit their columns (PostgreSQL refuses what SQLite would silently keep)."""
+    for name, f in pkg.files.items():
+        table = metadata.tables[f.spec.table]
+        limits = [(c.name, c.stored_as, table.c[c.stored_as].type.length) for c in f.spec.columns
+                  if c.stored_as in table.c and getattr(table.c[c.stored_as].type, "length", None)]
+        for row in f.rows:
+            for label, key, limit in limits:
+                value = row.get(key)
+                if isinstance(value, str) and len(value) > limit:
+                    problems.add(Problem(name, row["source_row"], label, value[:40] + "…",
+                                         f"is {len(value)} characters long (this column holds at most {limit})"))
+
+
+def _check_stored_detainers(conn, pkg, problems) -> None:
+    """A changed booking must still hold the stored detainers that name it."""
+    rows = {r["booking_id"]: r for r in pkg.rows("bookings.csv")}
+    if not rows:
+        return
+    in_package = {r["detainer_id"] for r in pkg.rows("detainers.csv")}
+    ordered = sorted(rows)
+    for start in range(0, len(ordered), _CHUNK):
+        query = select(detainers.c.detainer_id, detainers.c.booking_id, detainers.c.person_id,
+                       detainers.c.facility_id, detainers.c.lodged_on).where(
+            detainers.c.booking_id.in_(ordered[start:start + _CHUNK]), detainers.c.booking_link == "given")
+        for d in conn.execute(query):
+            if d.detainer_id in in_package:
+                continue
+            b = rows[d.booking_id]
+            if (b["person_id"], b["facility_id"]) != (d.person_id, d.facility_id):
+                problems.add(Problem("bookings.csv", b["source_row"], "person_id", b["person_id"],
+                                     f"does not match stored detainer {d.detainer_id} (person {d.person_id} at "
+                                     f"{d.facility_id}), which names this booking"))
+            elif b["released_on"] is not None and b["released_on"] < d.lodged_on:
+                problems.add(Problem("bookings.csv", b["source_row"], "released_on", b["released_on"].isoformat(),
+                                     f"is before stored detainer {d.detainer_id} was lodged on {d.lodged_on} "
+                                     "(expected a release on or after it)"))
 
 
 def _known(conn, pkg, parent_file, key, table, children, problems) -> None:
@@ -131,8 +172,10 @@ def _check_policies(conn, pkg, problems) -> None:
     if not rows:
         return
     by_juris: dict[str, dict[date, tuple]] = defaultdict(dict)
+    # Policies derived from 287(g) lists give way to the user's; only the user's can conflict.
     for p in conn.execute(select(policies.c.jurisdiction_id, policies.c.effective_from, policies.c.effective_to)
-                          .where(policies.c.jurisdiction_id.in_(sorted({r["jurisdiction_id"] for r in rows})))):
+                          .where(policies.c.jurisdiction_id.in_(sorted({r["jurisdiction_id"] for r in rows})),
+                                 policies.c.origin != "287g-roster")):
         by_juris[p.jurisdiction_id][p.effective_from] = (p.effective_from, p.effective_to, None)
     for r in rows:
         start, end = r["effective_from"], r["effective_to"]

@@ -79,7 +79,11 @@ def _query(spec: FileSpec):
     if spec.table == "detainers":
         extra = [table.c.booking_link]
     key = [table.c[c.stored_as] for c in spec.columns if c.name in spec.key]
-    return select(*cols, *extra).order_by(*key)
+    query = select(*cols, *extra).order_by(*key)
+    if spec.table == "policies":
+        # Policies derived from 287(g) lists are re-derived from the lists, not exported as the user's.
+        query = query.where(table.c.origin == "package")
+    return query
 
 
 def _write_file(conn: Connection, spec: FileSpec, target: Path, keyers: dict) -> int:

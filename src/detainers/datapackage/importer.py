@@ -21,7 +21,7 @@ from detainers.datapackage.reader import Package, package_digest, read_package
 from detainers.datapackage.spec import FILES, IDENTITY_COLUMNS, FileSpec
 from detainers.offenses import active_version, classify
 from detainers.store import bulk, schema
-from detainers.store.schema import detainers, person_identities, sources
+from detainers.store.schema import detainers, person_identities, policies, roster_entries, sources
 
 
 @dataclass
@@ -113,6 +113,8 @@ def write_package(conn: Connection, pkg: Package, info: SourceInfo = SourceInfo(
         if not rows:
             continue
         deriver = _detainer_deriver(conn, rows) if spec.name == "detainers.csv" else None
+        if spec.name == "policies.csv":
+            _clear_derived_policies(conn, {r["jurisdiction_id"] for r in rows})
         written = _upsert(conn, spec, rows, source_id, deriver)
         result.files[spec.name] = written.result
         if spec.name == "bookings.csv":
@@ -129,8 +131,27 @@ def write_package(conn: Connection, pkg: Package, info: SourceInfo = SourceInfo(
     if rebooked and stored > len(written_detainers):
         outcomes.recompute(conn, rebooked, skip=written_detainers)
     _flag_duplicates(conn, {r["person_id"] for r in pkg.rows("detainers.csv")})
+    if pkg.rows("jurisdictions.csv") or pkg.rows("policies.csv"):
+        _rederive_roster_policies(conn)
     _report_links(conn, pkg, result)
     return result
+
+
+def _clear_derived_policies(conn: Connection, jurisdiction_ids: set[str]) -> None:
+    """Policies derived from 287(g) lists never stand against a policy a user gives."""
+    ordered = sorted(jurisdiction_ids)
+    for start in range(0, len(ordered), 500):
+        conn.execute(delete(policies).where(policies.c.origin == "287g-roster",
+                                            policies.c.jurisdiction_id.in_(ordered[start:start + 500])))
+
+
+def _rederive_roster_policies(conn: Connection) -> None:
+    """New jurisdictions or policies change which agreements can be placed and where they may apply."""
+    if conn.execute(select(roster_entries.c.entry_id).limit(1)).first() is None:
+        return
+    from detainers.ingest.roster_load import rebuild
+
+    rebuild(conn)
 
 
 def _flag_duplicates(conn: Connection, person_ids: set[str]) -> None:
@@ -271,12 +292,15 @@ def _report_links(conn: Connection, pkg: Package, result: ImportResult) -> None:
     ids = {r["detainer_id"] for r in pkg.rows("detainers.csv")}
     if not ids:
         return
-    query = select(detainers.c.detainer_id, detainers.c.booking_link, detainers.c.outcome,
-                   detainers.c.outcome_claimed).where(
-        or_(detainers.c.booking_link == "none", detainers.c.outcome_claimed.is_not(None)))
-    for r in conn.execute(query):
-        if r.detainer_id not in ids:
-            continue
+    flagged = or_(detainers.c.booking_link == "none", detainers.c.outcome_claimed.is_not(None))
+    cols = (detainers.c.detainer_id, detainers.c.booking_link, detainers.c.outcome, detainers.c.outcome_claimed)
+    if len(ids) > _SCAN_ABOVE:
+        found = (r for r in conn.execute(select(*cols).where(flagged)) if r.detainer_id in ids)
+    else:
+        ordered = sorted(ids)
+        found = (r for start in range(0, len(ordered), 500) for r in conn.execute(
+            select(*cols).where(flagged, detainers.c.detainer_id.in_(ordered[start:start + 500]))))
+    for r in found:
         if r.booking_link == "none":
             result.without_booking.append(r.detainer_id)
         if r.outcome_claimed is not None and r.outcome_claimed != r.outcome:

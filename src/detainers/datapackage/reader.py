@@ -209,6 +209,8 @@ def spec_col_db(spec: FileSpec, name: str) -> str:
 def _check_header(spec: FileSpec, header: list[str], problems: ProblemList, warnings: list[str]) -> dict | None:
     positions: dict[str, int] = {}
     for index, name in enumerate(header):
+        if not name:
+            continue  # spreadsheets save trailing empty columns; they carry nothing
         if name in positions:
             problems.add(Problem(spec.name, 1, name, None, f"appears twice in the header (columns {positions[name] + 1} and {index + 1})"))
             return None

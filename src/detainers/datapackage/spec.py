@@ -157,7 +157,7 @@ FACILITIES = FileSpec(
     (
         C("facility_id", read_id, True),
         C("name", required=True),
-        C("jurisdiction_id", read_id, True),
+        C("jurisdiction_id", read_id),  # empty: not yet placed in a jurisdiction
         C("kind", one_of(values(FacilityKind))),
         C("city"),
         C("state", read_state),

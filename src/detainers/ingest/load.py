@@ -24,7 +24,7 @@ from detainers.errors import InputError, Problem
 from detainers.ingest import SOURCES, reader
 from detainers.ingest.base import Extract, IngestOptions, slug
 from detainers.store import schema
-from detainers.store.schema import bookings, detainers, facilities, sources
+from detainers.store.schema import bookings, detainers, facilities, jurisdictions, sources
 
 
 @dataclass
@@ -95,6 +95,7 @@ def ingest(engine: Engine, kind: str, path: Path, options: IngestOptions = Inges
                                                                   sources.c.sha256 == sha)).scalar()
     if previous is not None:
         return IngestResult(kind, str(path), sha, previous, True, family)
+    _check_options(engine, options)
     extract = reader(kind).read(path, options, progress)
     if kind == "287g-roster":
         from detainers.ingest.roster_load import load_roster
@@ -105,7 +106,7 @@ def ingest(engine: Engine, kind: str, path: Path, options: IngestOptions = Inges
         _place_facilities(conn, pkg)
         if kind == "roster-snapshot":
             _apply_snapshot(conn, pkg, extract)
-        check_package(conn, pkg).raise_if_any()
+        _raise_for(path, check_package(conn, pkg))
         previous_id, removed = _reconcile(conn, pkg, family, kind)
         quality = dict(sorted(extract.quality.items()))
         written = write_package(conn, pkg, SourceInfo(
@@ -115,6 +116,27 @@ def ingest(engine: Engine, kind: str, path: Path, options: IngestOptions = Inges
         audit.record(conn, "ingest", {"kind": kind, "path": str(path), "sha256": sha,
                                       "source_id": written.source_id}, actor)
     return result
+
+
+def _check_options(engine: Engine, options: IngestOptions) -> None:
+    """A jurisdiction named on the command line must exist: say so before reading the file."""
+    if not options.jurisdiction_id:
+        return
+    with engine.connect() as conn:
+        found = conn.execute(select(jurisdictions.c.jurisdiction_id).where(
+            jurisdictions.c.jurisdiction_id == options.jurisdiction_id)).scalar()
+    if found is None:
+        raise InputError(f"--jurisdiction: {options.jurisdiction_id!r} is not a known jurisdiction id "
+                         "(import it first in jurisdictions.csv of a data package)")
+
+
+def _raise_for(path: Path, problems) -> None:
+    """Problems found in the canonical rows, told against the user's file and its row numbers."""
+    if not problems:
+        return
+    told = [Problem(str(path), p.row, f"{p.column} (as {p.file.removesuffix('.csv')})" if p.column else None,
+                    p.value, p.expected) for p in problems.items]
+    raise InputError(told, more=problems.more)
 
 
 def _as_package(extract: Extract, sha: str) -> Package:
@@ -177,6 +199,7 @@ def _apply_snapshot(conn: Connection, pkg: Package, extract: Extract) -> None:
     if snapshot is None:
         return
     day = snapshot["as_of"].date() if isinstance(snapshot["as_of"], datetime) else snapshot["as_of"]
+    _keep_stored_releases(conn, pkg)
     rows = pkg.rows("detainers.csv")
     known = {r.detainer_id: r.lodged_on for r in conn.execute(
         select(detainers.c.detainer_id, detainers.c.lodged_on).where(
@@ -208,6 +231,24 @@ def _apply_snapshot(conn: Connection, pkg: Package, extract: Extract) -> None:
             "booked_on": b.booked_on, "released_on": day, "release_reason": None, "source_row": None})
     extract.notes.append(f"{len(released)} bookings no longer on the roster were marked released on {day} "
                          "(release reason unknown).")
+
+
+def _keep_stored_releases(conn: Connection, pkg: Package) -> None:
+    """A snapshot never reopens a booking a later snapshot (or another source) closed."""
+    rows = pkg.rows("bookings.csv")
+    if not rows:
+        return
+    ids = [r["booking_id"] for r in rows]
+    stored = {}
+    for start in range(0, len(ids), 500):
+        for b in conn.execute(select(bookings.c.booking_id, bookings.c.released_on, bookings.c.release_reason)
+                              .where(bookings.c.booking_id.in_(ids[start:start + 500]),
+                                     bookings.c.released_on.is_not(None))):
+            stored[b.booking_id] = b
+    for row in rows:
+        b = stored.get(row["booking_id"])
+        if b is not None and row["released_on"] is None:
+            row["released_on"], row["release_reason"] = b.released_on, b.release_reason
 
 
 def _reconcile(conn: Connection, pkg: Package, family: str, kind: str) -> tuple[int | None, dict[str, list[str]]]:

@@ -69,7 +69,7 @@ def _noncooperative_md(r: dict) -> str:
     if not r["jurisdictions"]:
         out += ["No jurisdiction with such a policy held anyone with an active detainer on this date.", ""]
     for j in r["jurisdictions"]:
-        out += [f"## {j['name']}, {j['state']} (`{j['jurisdiction_id']}`)", ""]
+        out += [f"## {md_cell(j['name'])}, {j['state']} (`{md_cell(j['jurisdiction_id'])}`)", ""]
         p = j["policy"]
         if p:
             out.append(f"Policy in force on {r['as_of']}: **{p['stance']}** since {p['effective_from']}"

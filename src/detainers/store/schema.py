@@ -38,7 +38,7 @@ def _provenance() -> list[Column]:
     """Columns every loaded record carries: which source, which row of it, and a
     fingerprint of the values the source gave (to tell changed rows from unchanged)."""
     return [
-        Column("source_id", Integer, ForeignKey("sources.source_id"), nullable=True),
+        Column("source_id", Integer, ForeignKey("sources.source_id"), nullable=True, index=True),
         Column("source_row", Integer, nullable=True),
         Column("row_hash", String(32), nullable=True),
     ]
@@ -81,8 +81,8 @@ jurisdictions = Table(
     Column("state", String(8), nullable=False),
     Column("kind", String(16), nullable=False),
     Column("fips", String(5)),
-    Column("ori", String(9)),
-    Column("aor", String(64)),
+    Column("ori", Text),
+    Column("aor", Text),
     *_provenance(),
 )
 
@@ -121,7 +121,7 @@ facilities = Table(
     Column("city", Text),
     Column("state", String(8)),
     # The agency's own facility code (ICE's "Detention Facility Code"), for matching sources.
-    Column("code", String(32), index=True),
+    Column("code", Text, index=True),
     *_provenance(),
 )
 
@@ -130,7 +130,7 @@ people = Table(
     metadata,
     Column("person_id", ID, primary_key=True),
     Column("birth_year", Integer),
-    Column("sex", String(16)),
+    Column("sex", Text),
     Column("citizenship", Text),
     *_provenance(),
 )
@@ -167,7 +167,7 @@ charges = Table(
     Column("booking_id", ID, ForeignKey("bookings.booking_id"), index=True),
     Column("detainer_id", ID, ForeignKey("detainers.detainer_id"), index=True),
     Column("description", Text, nullable=False),
-    Column("code", String(32)),
+    Column("code", Text),
     Column("level", String(16), nullable=False, default="unknown"),
     Column("stage", String(16), nullable=False, default="unknown"),
     Column("category", String(32), nullable=False),
@@ -190,7 +190,7 @@ detainers = Table(
     Column("booking_id", ID, ForeignKey("bookings.booking_id"), index=True),
     # "given" by the source, "matched" by person+facility+date, or "none".
     Column("booking_link", String(8), nullable=False, default="none"),
-    Column("form", String(16)),
+    Column("form", Text),
     Column("lifted_on", Date),
     Column("lift_reason", Text),
     Column("outcome_claimed", String(16)),
@@ -202,7 +202,7 @@ detainers = Table(
     Column("ended_fy", Integer),
     # ICE's own fields, where a source has them.
     Column("criminality", Text),
-    Column("threat_level", String(16)),
+    Column("threat_level", Text),
     # Columns the source withheld (FOIA exemption markers), comma-separated.
     Column("redacted", Text),
     # A likely duplicate (same person, facility and day) points at the first such detainer.
