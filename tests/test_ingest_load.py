@@ -213,3 +213,18 @@ def test_cli_ingest_facilities_agreements_sources(db_url, tmp_path):
     assert [s["kind"] for s in srcs] == ["package", "ice-lesa", "287g-roster"]
     missing = runner.invoke(app, ["ingest", "jail-report", str(JAIL), "--db", db_url])
     assert missing.exit_code == 2 and "--jurisdiction" in missing.stderr
+
+
+def test_a_column_mostly_unreadable_stops_the_file(places, tmp_path):
+    before = dump(places)
+    shifted = tmp_path / "shifted.xlsx"
+    wb = openpyxl.load_workbook(LESA)
+    ws = wb.worksheets[0]
+    header = [c.value for c in ws[7]]
+    state = header.index("Facility State") + 1
+    for r in range(8, 300):
+        ws.cell(r, state).value = "Atlanta Area of Responsibility"  # the neighbouring column's values
+    wb.save(shifted)
+    with pytest.raises(InputError, match=r"column Facility State: could not be read in 292 of 400 rows"):
+        ingest(places, "ice-lesa", shifted)
+    assert dump(places) == before

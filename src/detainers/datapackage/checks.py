@@ -59,8 +59,11 @@ def _check_lengths(pkg, problems) -> None:
         table = metadata.tables[f.spec.table]
         limits = [(c.name, c.stored_as, table.c[c.stored_as].type.length) for c in f.spec.columns
                   if c.stored_as in table.c and getattr(table.c[c.stored_as].type, "length", None)]
-        for row in f.rows:
-            for label, key, limit in limits:
+        for label, key, limit in limits:
+            longest = max((len(v) for v in (r.get(key) for r in f.rows) if isinstance(v, str)), default=0)
+            if longest <= limit:
+                continue  # the usual case: one pass, no per-row work
+            for row in f.rows:
                 value = row.get(key)
                 if isinstance(value, str) and len(value) > limit:
                     problems.add(Problem(name, row["source_row"], label, value[:40] + "…",

@@ -97,6 +97,7 @@ def ingest(engine: Engine, kind: str, path: Path, options: IngestOptions = Inges
         return IngestResult(kind, str(path), sha, previous, True, family)
     _check_options(engine, options)
     extract = reader(kind).read(path, options, progress)
+    _apply_thresholds(path, extract)
     if kind == "287g-roster":
         from detainers.ingest.roster_load import load_roster
 
@@ -116,6 +117,32 @@ def ingest(engine: Engine, kind: str, path: Path, options: IngestOptions = Inges
         audit.record(conn, "ingest", {"kind": kind, "path": str(path), "sha256": sha,
                                       "source_id": written.source_id}, actor)
     return result
+
+
+#: Share of a column's cells that may be unreadable before the file is refused (a shifted or
+#: mislabelled column looks like this), and the share above which the summary warns.
+STOP_SHARE = 0.5
+WARN_SHARE = 0.05
+_MIN_RECORDS = 20  # below this, shares say little
+
+
+def _apply_thresholds(path: Path, extract: Extract) -> None:
+    """Warn when many cells of a column could not be read; refuse the file when most could not."""
+    if extract.records < _MIN_RECORDS:
+        return
+    for what, count in sorted(extract.quality.items()):
+        column, _, problem = what.partition(": ")
+        if not problem or problem == "redacted" or column in ("people", "detainers", "facilities", "bookings",
+                                                                "charges"):
+            continue  # withheld cells and row-level notes are not unreadable cells
+        share = count / extract.records
+        if share > STOP_SHARE:
+            raise InputError(Problem(str(path), None, column, None,
+                                     f"could not be read in {count:,} of {extract.records:,} rows ({problem}); "
+                                     "expected mostly readable values — is the column shifted or mislabelled?"))
+        if share > WARN_SHARE:
+            extract.notes.append(f"{column}: {count:,} of {extract.records:,} rows ({share:.0%}) could not be read "
+                                 f"({problem}); those cells were left empty.")
 
 
 def _check_options(engine: Engine, options: IngestOptions) -> None:
@@ -145,10 +172,11 @@ def _as_package(extract: Extract, sha: str) -> Package:
         rows = extract.rows.get(spec.name)
         if not rows:
             continue
+        wanted = [c.stored_as for c in spec.columns] + ["source_row"]
         for row in rows:
-            for col in spec.columns:
-                row.setdefault(col.stored_as, None)
-            row.setdefault("source_row", None)
+            if len(row) < len(wanted) or any(k not in row for k in wanted):
+                for key in wanted:
+                    row.setdefault(key, None)
         files[spec.name] = PackageFile(spec, rows, sha)
     return Package(extract.path, files, sha, False, None, list(extract.notes))
 
