@@ -43,6 +43,23 @@ def catalogue_markdown() -> str:
     for row in catalogue():
         lines.append(f"| `{row['kind']}` | {row['title']} | [{row['kind']}.md]({row['kind']}.md) |")
     lines.append("")
+    lines += ["## For every source", "",
+              "- **All or nothing.** A file is read, checked against the database and written in one "
+              "transaction; any error names the file, sheet, row, column and value, exits with code 2, and "
+              "changes nothing.",
+              "- **Provenance.** Every stored row keeps the source (file name, SHA-256, sheet) and its row "
+              "number as a spreadsheet shows it. `detainers sources` lists what was loaded.",
+              "- **Again and newer.** The same file again is a no-op. A newer release of the same series "
+              "(`--family`, by default the kind and file name) is reconciled: added, changed, and rows no "
+              "longer present are listed (and kept).",
+              "- **Data quality.** Optional cells that cannot be read are left empty and counted; the counts "
+              "are printed and stored with the source. When more than 5% of a column's cells cannot be read "
+              "the summary says so; when more than half cannot, the file is refused as probably shifted or "
+              "mislabelled (files of fewer than 20 records are not judged by share).",
+              "- **Duplicates.** Likely duplicates (same person, facility and day) are flagged, never dropped.",
+              "- **Facilities.** A facility is matched to a stored one by its code, its id, or its name with "
+              "city and state (never by name alone); new ones wait, unplaced, for `detainers facilities place`.",
+              ""]
     for row in catalogue():
         lines += [f"## {row['kind']}", "", row["where_from"], ""]
     lines += ["## Adding a source", "",
