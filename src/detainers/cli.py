@@ -251,6 +251,60 @@ def report_noncooperative(
     write_output(render(report, fmt.value), output)
 
 
+@report_app.command("declined")
+@handle_errors
+def report_declined(
+    date_from: Annotated[str, typer.Option("--from", help="First day of the period (YYYY-MM-DD).")],
+    date_to: Annotated[str, typer.Option("--to", help="Last day of the period (YYYY-MM-DD), inclusive.")],
+    jurisdiction: Annotated[Optional[list[str]], typer.Option("--jurisdiction", help="Only these ids.")] = None,
+    audience: Annotated[AudienceChoice, typer.Option(help="public (no identity fields) or restricted.")]
+    = AudienceChoice.public,
+    fmt: Annotated[ReportFormat, typer.Option("--format", help="Output format.")] = ReportFormat.md,
+    output: Annotated[Optional[Path], typer.Option("--out", help="Write to this file instead of stdout.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Detainers issued to and declined by each jurisdiction in a period, with denominators and detail."""
+    from detainers.reports.declined import DeclinedQuery, build
+    from detainers.reports.render import render
+
+    query = DeclinedQuery(parse_day(date_from, "--from"), parse_day(date_to, "--to"), tuple(jurisdiction or ()),
+                          audience.value)
+    with store(db).begin() as conn:
+        _known_or_fail(conn, query.jurisdiction_ids)
+        report = build(conn, query)
+    write_output(render(report, fmt.value), output)
+
+
+class TransfersBy(str, Enum):
+    jurisdiction = "jurisdiction"
+    region = "region"
+
+
+@report_app.command("transfers")
+@handle_errors
+def report_transfers(
+    fy_from: Annotated[int, typer.Option("--fy-from", help="First federal fiscal year (2017 = Oct 2016–Sep 2017).",
+                                         min=1990, max=2100)],
+    fy_to: Annotated[int, typer.Option("--fy-to", help="Last federal fiscal year.", min=1990, max=2100)],
+    by: Annotated[TransfersBy, typer.Option("--by", help="Per jurisdiction or per region.")]
+    = TransfersBy.jurisdiction,
+    jurisdiction: Annotated[Optional[list[str]], typer.Option("--jurisdiction", help="Only these ids.")] = None,
+    region: Annotated[Optional[str], typer.Option("--region", help="Only this region.")] = None,
+    fmt: Annotated[ReportFormat, typer.Option("--format", help="Output format.")] = ReportFormat.md,
+    output: Annotated[Optional[Path], typer.Option("--out", help="Write to this file instead of stdout.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Detainers ending in transfer to ICE custody per fiscal year: lodged and ended cohorts side by side."""
+    from detainers.reports.render import render
+    from detainers.reports.transfers import TransfersQuery, build
+
+    query = TransfersQuery(fy_from, fy_to, by.value, tuple(jurisdiction or ()), region)
+    with store(db).connect() as conn:
+        _known_or_fail(conn, query.jurisdiction_ids, region)
+        report = build(conn, query)
+    write_output(render(report, fmt.value), output)
+
+
 @stats_app.command("outcomes")
 @handle_errors
 def stats_outcomes(

@@ -30,6 +30,7 @@ def alembic_config(engine: Engine | None = None) -> Config:
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # WAL lets readers go on during an import; foreign keys are off by default in SQLite.
     # synchronous=FULL: an import that reported success survives a power cut too.
+    dbapi_connection.isolation_level = None  # transactions are begun explicitly (see make_engine)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -48,6 +49,9 @@ def make_engine(url: str) -> Engine:
                 raise StoreError(f"Cannot open database {url}: folder {parent} does not exist.")
         engine = create_engine(url)
         event.listen(engine, "connect", _sqlite_pragmas)
+        # pysqlite commits DDL on its own and begins transactions lazily; take over so that every
+        # transaction — a migration's schema changes included — is one BEGIN … COMMIT, all or nothing.
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
         return engine
     return create_engine(url, pool_pre_ping=True)
 
@@ -69,10 +73,30 @@ def migrate(engine: Engine) -> None:
     """Bring the schema to the newest revision (a no-op when it is there)."""
     if current_revision(engine) == head_revision():
         return
+    upgrade(engine, "head")
+
+
+def upgrade(engine: Engine, revision: str) -> None:
+    """Run migrations up to `revision` in one transaction."""
     cfg = alembic_config(engine)
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as conn:
+        if sqlite:
+            # SQLite alters a table by copying it; with foreign keys on, dropping the old copy fails.
+            # The pragma only takes effect outside a transaction, so it is set before the migration begins.
+            conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with conn.begin():
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, revision)
+                if sqlite:
+                    broken = conn.connection.driver_connection.execute("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise StoreError(f"Migration to {revision} left {len(broken)} broken references; "
+                                         "the database was not changed.")
+        finally:
+            if sqlite:
+                conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
 
 
 def open_store(url: str) -> Engine:
