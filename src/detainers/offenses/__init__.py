@@ -10,9 +10,9 @@ from detainers.offenses.levels import level_from_code
 from detainers.offenses.normalize import normalize
 from detainers.offenses.taxonomy import CATEGORIES, Category, category_rank, is_violent, most_serious
 
-#: Identifies the rule and code tables (rules.py, abbreviations.csv, ncic_groups.csv).
+#: Identifies the rule and code tables (rules.py, abbreviations.csv, ncic_groups.csv, statutes.csv).
 #: Stored with every classified charge; change it whenever any table changes.
-TABLES_VERSION = "2026.11-1"
+TABLES_VERSION = "2026.11-2"
 
 
 def active_version() -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from detainers.offenses import codes, markers, rules
+from detainers.offenses import codes, markers, rules, statutes
 from detainers.offenses import overrides as _overrides_mod
 from detainers.offenses.levels import level_from_code, level_from_text
 from detainers.offenses.normalize import normalize
@@ -54,11 +54,25 @@ class _Candidate:
     keeps_modifier: bool = True
 
 
+# Text rules that still decide before a cited statute: court events, registration, a child victim.
+_BEFORE_STATUTE = frozenset({
+    "text:revocation", "text:failure-to-appear", "text:contempt", "text:sex-offender-registration",
+    "text:child-statutory", "text:child-named-offense", "text:child-sexual",
+})
+
+
 def _candidates(normalized: str, code: str | None, state: str | None) -> list[_Candidate]:
     """Every category the text and code support, best first."""
     matched = rules.matching_rules(normalized, state)
     strong = [_Candidate(r.category, name, r.keeps_modifier) for name, r in matched if not r.weak]
     weak = [_Candidate(r.category, name, r.keeps_modifier) for name, r in matched if r.weak]
+    cited = statutes.lookup(normalized, state) if any(ch.isdigit() for ch in normalized) else None
+    if cited is not None:
+        category = cited.category
+        if category in ("sexual_assault", "sex_offense_other") and rules.CHILD_RE.search(normalized):
+            category = "sex_offense_child"
+        at = next((i for i, c in enumerate(strong) if c.rule not in _BEFORE_STATUTE), len(strong))
+        strong.insert(at, _Candidate(category, cited.rule))
     hit = codes.lookup(code)
     if hit is None:
         return strong + weak

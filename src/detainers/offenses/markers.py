@@ -22,8 +22,10 @@ DETAINER_CODE = "4200"
 
 _MODIFIERS = (
     ("attempt", re.compile(
-        r"(?<!SUICIDE )\b(?:ATTEMPTED|ATTEMPTING|ATTEMPT)\b(?! TO (?:ELUDE|EVADE|FLEE))")),
-    ("conspiracy", re.compile(r"\b(?:CONSPIRACY|CONSPIRE\w*|CONSPIRING)\b")),
+        r"(?<!SUICIDE )\b(?:ATTEMPTED|ATTEMPTING|ATTEMPT)\b(?! TO (?:ELUDE|EVADE|FLEE))"
+        # California Penal Code 664 is the attempt statute: "PC 664/211".
+        r"|\b(?:PC|CPC) 664\b")),
+    ("conspiracy", re.compile(r"\b(?:CONSPIRACY|CONSPIRE\w*|CONSPIRING)\b|\b(?:PC|CPC) 182\b")),
     ("solicitation", re.compile(r"\b(?:SOLICITATION|SOLICITING|SOLICIT)\b")),
 )
 
