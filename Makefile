@@ -21,10 +21,12 @@ demo: install
 
 test: install
 	./scripts/ensure-postgres
+	./scripts/ensure-test-tools
 	$(BIN)/pytest
 
 # The suite on SQLite alone, for a machine without PostgreSQL.
 test-sqlite: install
+	./scripts/ensure-test-tools
 	DETAINERS_TEST_BACKENDS=sqlite $(BIN)/pytest
 
 bench: install
