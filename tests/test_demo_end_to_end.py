@@ -23,7 +23,8 @@ def test_demo_mirrors_the_seed_facts(db_url, tmp_path):
     report = json.loads((tmp_path / "out" / "non-cooperative-2019-11-01.json").read_text())
     wake = next(j for j in report["jurisdictions"] if j["jurisdiction_id"] == "nc-wake")
     assert wake["counts"]["by_category"]["sex_offense_child"] == 11
-    assert wake["counts"]["by_category_convicted"]["sex_offense_child"] == 3
+    # 3 convicted: a small cell, suppressed in the public report the demo writes
+    assert wake["counts"]["by_category_convicted"]["sex_offense_child"] == "<5"
     assert wake["policy"]["stance"] == "declines" and wake["policy"]["effective_from"] == "2018-12-03"
     # The demo can run twice on the same database: the second import is a no-op.
     again = run_demo(db_url, tmp_path / "out", console=Console(record=True))

@@ -150,3 +150,21 @@ def test_trailing_empty_header_columns_are_not_fatal(engine, tmp_path):
     (path / "jurisdictions.csv").write_text("jurisdiction_id,name,state,kind,,\nnc-x,X County,NC,county,,\n",
                                             encoding="utf-8")
     assert import_package(engine, path).files["jurisdictions.csv"].added == 1
+
+
+def test_public_explain_shows_no_raw_ids_or_identity(engine, tmp_path):
+    from datetime import date
+
+    from detainers.explain import countable, explain
+    from detainers.reports.noncooperative import NonCooperativeQuery, build
+    from tests.scenario import NAMES
+
+    import_package(engine, write_package(tmp_path / "p", scenario()))
+    with engine.begin() as conn:
+        report = json.loads(json.dumps(build(conn, NonCooperativeQuery(date(2019, 6, 1), suppress_below=1)),
+                                       default=str))
+        blob = json.dumps([explain(conn, report, p) for p in countable(report)], default=str)
+    for raw in ("p1", "p2", "p8", "b1", "b2", "b8", "d1", "d2", "d8"):
+        assert f'"{raw}"' not in blob and f"booking {raw} " not in blob
+    for name, dob in NAMES.values():
+        assert name.split()[0] not in blob and dob not in blob

@@ -23,6 +23,7 @@ def loaded(engine, tmp_path):
 
 
 def report(engine, **kw):
+    kw.setdefault("suppress_below", 1)  # these tests check the counting; suppression: tests/test_suppress.py
     q = NonCooperativeQuery(as_of=date.fromisoformat(kw.pop("as_of", AS_OF)), **kw)
     with engine.begin() as conn:
         return build(conn, q)

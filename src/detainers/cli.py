@@ -305,6 +305,54 @@ def report_transfers(
     write_output(render(report, fmt.value), output)
 
 
+class ExplainFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+@app.command("explain")
+@handle_errors
+def explain_cmd(
+    report_file: Annotated[Path, typer.Argument(help="A report written with --format json.")],
+    path: Annotated[Optional[str], typer.Argument(
+        help="Dotted path to a count, e.g. jurisdictions.nc-wake.counts.by_category.dui.")] = None,
+    audience: Annotated[AudienceChoice, typer.Option(help="restricted adds ids and identity fields (audited).")]
+    = AudienceChoice.public,
+    list_paths: Annotated[bool, typer.Option("--list", help="List every count that can be explained.")] = False,
+    no_check: Annotated[bool, typer.Option(
+        "--no-check-sources", help="Explain even if the loaded sources differ from the report's.")] = False,
+    fmt: Annotated[ExplainFormat, typer.Option("--format", help="table or json.")] = ExplainFormat.table,
+    db: DbOption = None,
+) -> None:
+    """List the records and source rows behind a number in a JSON report."""
+    from detainers.explain import countable, explain
+
+    try:
+        report = json.loads(report_file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"{report_file}: cannot be read as a JSON report ({exc})") from None
+    if list_paths:
+        for item in countable(report):
+            out.print(escape(str(item)), highlight=False)
+        return
+    if not path:
+        raise InputError("Give the PATH of a count (see --list).")
+    with store(db).begin() as conn:
+        result = explain(conn, report, path, audience=audience.value, check_sources=not no_check)
+    if fmt == ExplainFormat.json:
+        sys.stdout.write(json.dumps(result, indent=2, default=str) + "\n")
+        return
+    records = result.get("records", [])
+    out.print(f"{escape(path)} = {result.get('count')} ({len(records)} records)", highlight=False)
+    if records:
+        columns = list(records[0].keys())
+        table = Table(*columns)
+        for r in records:
+            table.add_row(*(escape(json.dumps(r[c], default=str) if isinstance(r[c], (dict, list)) else
+                                   "—" if r[c] is None else str(r[c])) for c in columns))
+        out.print(table)
+
+
 @stats_app.command("outcomes")
 @handle_errors
 def stats_outcomes(

@@ -70,7 +70,7 @@ def derive(lodged_on: date, lifted_on: date | None, lift_reason: str | None,
 
     # Rule 3: still held.
     if booking is not None:
-        return Derived("in_custody", None, f"3: booking {booking.booking_id} has no release")
+        return Derived("in_custody", None, "3: the booking that holds the person has no release")
 
     # Rule 4: no booking; only an ICE-side record can say what happened (a lift with no date included).
     if ice_side or means in ("lifted", "cancelled"):

@@ -19,10 +19,12 @@ from sqlalchemy import Connection
 from detainers import audit
 from detainers.analytics import custody, provenance
 from detainers.analytics import declined as queries
+from detainers.analytics.drilldown import detainer_spec, place
 from detainers.errors import InputError
 from detainers.model import Audience
 from detainers.offenses import most_serious
 from detainers.privacy import Keyer, installation_secret
+from detainers.reports import manifest, suppress
 
 TITLE = "Declined detainer outcomes: detainers that ended, by outcome, jurisdiction and policy"
 
@@ -38,6 +40,8 @@ class DeclinedQuery:
     date_to: date
     jurisdiction_ids: tuple[str, ...] = ()
     audience: str = Audience.PUBLIC
+    #: Small-cell threshold for the public audience (None: DETAINERS_SUPPRESS_BELOW, else 5).
+    suppress_below: int | None = None
 
 
 def build(conn: Connection, q: DeclinedQuery) -> dict:
@@ -45,6 +49,7 @@ def build(conn: Connection, q: DeclinedQuery) -> dict:
     if q.date_from > q.date_to:
         raise InputError(f"The period starts ({q.date_from}) after it ends ({q.date_to}); swap FROM and TO.")
     restricted = q.audience == Audience.RESTRICTED
+    threshold = suppress.resolve_threshold(q.suppress_below)
     scope = queries.Scope(tuple(q.jurisdiction_ids), unplaced=not q.jurisdiction_ids)
 
     rows = _jurisdiction_rows(conn, q, scope)
@@ -71,9 +76,15 @@ def build(conn: Connection, q: DeclinedQuery) -> dict:
         "policies": policy_table,
         "scope": facts,
         "sources": sources,
-        "fidelity": _fidelity(conn, q, facts, rows, sources, synthetic),
+        "fidelity": [],  # written below, from the counts as shown (suppressed for the public)
         "generated_by": provenance.tool_info(),
     }
+    for row in rows:
+        row["provenance"] = _row_provenance(row)
+    report["totals"]["provenance"] = _totals_provenance(q)
+    _suppress(report, threshold, public=not restricted)
+    report["fidelity"] = _fidelity(conn, q, report["scope"], rows, sources, synthetic) + report["fidelity"]
+    report["manifest"] = manifest.make(conn, "declined", q, suppress_below=threshold)
     if restricted:
         audit.record(conn, "report.restricted", {
             "report": "declined", "from": report["period"]["from"], "to": report["period"]["to"],
@@ -225,6 +236,63 @@ def _totals(rows: list[dict], declined: list[dict]) -> dict:
     return totals
 
 
+def _counts_provenance(where: dict, first: str, last: str, open_day: str | None) -> dict:
+    ended = {"ended_from": first, "ended_to": last}
+    specs = {"issued": detainer_spec(**where, lodged_from=first, lodged_to=last)}
+    specs.update({o: detainer_spec(**where, **ended, outcome=o) for o in ENDED_OUTCOMES})
+    specs["ended"] = detainer_spec(**where, **ended, outcome_in=list(ENDED_OUTCOMES))
+    specs["decided"] = detainer_spec(**where, **ended, outcome_in=list(DECIDED))
+    if open_day:  # a row: snapshot counts on its last day
+        specs["still_open"] = detainer_spec(**where, open_on=open_day)
+        specs["end_unknown"] = detainer_spec(**where, end_unknown_on=open_day)
+    else:  # the totals: the declined detainers listed in section II
+        specs["declined_listed"] = specs["declined"]
+    return specs
+
+
+def _row_provenance(row: dict) -> dict:
+    """Count key → the query spec of the detainers behind it (see analytics.drilldown)."""
+    return _counts_provenance(place(row["jurisdiction_id"]), row["period_from"], row["period_to"], row["period_to"])
+
+
+def _totals_provenance(q: DeclinedQuery) -> dict:
+    where = {"jurisdiction_in": list(q.jurisdiction_ids)} if q.jurisdiction_ids else {}
+    return _counts_provenance(where, q.date_from.isoformat(), q.date_to.isoformat(), None)
+
+
+#: Section I lines a reader could subtract along: parts that add up to a total shown beside them.
+_ROW_LINES = ((DECIDED, "decided"), (("decided", "lifted", "cancelled", "unknown"), "ended"), (ENDED_OUTCOMES, "ended"))
+_SUMMED = ("issued", *ENDED_OUTCOMES, "ended", "decided")
+
+
+def _suppress(report: dict, threshold: int, public: bool) -> None:
+    rows = report["jurisdictions"]
+    values, lines = {}, []
+    prefixes = [f"jurisdictions.{i}" for i in range(len(rows))] + ["totals"]
+    for prefix, row in zip(prefixes, [*rows, report["totals"]]):
+        keys = _SUMMED + (("still_open", "end_unknown") if prefix != "totals" else ())
+        values.update({f"{prefix}.{k}": row[k] for k in keys})
+        lines += [suppress.Line(tuple(f"{prefix}.{p}" for p in parts), f"{prefix}.{total}")
+                  for parts, total in _ROW_LINES]
+    if rows:  # each column adds up to the totals row
+        lines += [suppress.Line(tuple(f"jurisdictions.{i}.{k}" for i in range(len(rows))), f"totals.{k}")
+                  for k in _SUMMED]
+    # the scope facts restate some of those counts and are shown in the fidelity section
+    facts = report["scope"]
+    values.update({f"scope.{k}": v for k, v in facts.items()})
+    lines.append(suppress.Line(("scope.ended_unknown", "scope.unknown_no_end"), "scope.unknown"))
+    for fact, total in (("ended", "ended"), ("ended_unknown", "unknown")):
+        if facts[fact] == report["totals"][total]:
+            lines.append(suppress.Line((f"totals.{total}",), f"scope.{fact}"))
+    rates = [(f"{p}.decline_rate", (f"{p}.declined", f"{p}.decided")) for p in prefixes]
+    suppress.apply(report, values, lines, threshold, public, rates=rates,
+                   mirrors={"totals.declined_listed": "totals.declined"}, protects=(
+                       "Suppressed: the counts of section I and its totals. Not suppressed: the list of declined "
+                       "detainers (section II), which this report shows row by row with pseudonymous keys — the "
+                       "declined counts can be counted from it. Small numbers in this fidelity section are "
+                       "suppressed the same way."))
+
+
 # ---------------------------------------------------------------- section II
 
 def _declined(conn: Connection, q: DeclinedQuery, scope: queries.Scope, stance_on, restricted: bool,
@@ -281,7 +349,9 @@ def _policy_table(conn: Connection, q: DeclinedQuery, ids: list[str]) -> list[di
 
 # ---------------------------------------------------------------- section IV
 
-def _share(part: int, whole: int) -> str:
+def _share(part: int | str, whole: int | str) -> str:
+    if not isinstance(part, int) or not isinstance(whole, int):
+        return "share not shown: suppressed counts"
     return f"{part / whole:.1%}" if whole else "—"
 
 

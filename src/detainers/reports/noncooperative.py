@@ -15,10 +15,12 @@ from sqlalchemy import Connection
 
 from detainers import audit
 from detainers.analytics import custody, provenance
+from detainers.analytics.drilldown import people_spec
 from detainers.analytics.policies import jurisdictions_on
 from detainers.model import Audience
 from detainers.offenses import category_rank, most_serious
 from detainers.privacy import Keyer, installation_secret
+from detainers.reports import manifest, suppress
 
 TITLE = "Non-cooperative jurisdictions: people held with an active immigration detainer"
 
@@ -29,11 +31,14 @@ class NonCooperativeQuery:
     stances: tuple[str, ...] = ("declines",)
     jurisdiction_ids: tuple[str, ...] = ()
     audience: str = Audience.PUBLIC
+    #: Small-cell threshold for the public audience (None: DETAINERS_SUPPRESS_BELOW, else 5).
+    suppress_below: int | None = None
 
 
 def build(conn: Connection, q: NonCooperativeQuery) -> dict:
     """The report as one plain dict; every renderer (md, csv, html, json) draws on it."""
     restricted = q.audience == Audience.RESTRICTED
+    threshold = suppress.resolve_threshold(q.suppress_below)
     keyer = Keyer(installation_secret(conn))
     juris = jurisdictions_on(conn, q.as_of, stances=q.stances, jurisdiction_ids=q.jurisdiction_ids or None)
     ids = [j.jurisdiction_id for j in juris]
@@ -59,6 +64,7 @@ def build(conn: Connection, q: NonCooperativeQuery) -> dict:
             "people": people,
             "counts": _counts(people),
         })
+        sections[-1]["provenance"] = _provenance(q, sections[-1])
 
     sources = provenance.source_list(conn)
     synthetic = provenance.is_synthetic(sources)
@@ -77,6 +83,8 @@ def build(conn: Connection, q: NonCooperativeQuery) -> dict:
         "fidelity": _fidelity(conn, q, sections, ids, synthetic),
         "generated_by": provenance.tool_info(),
     }
+    _suppress(report, threshold, public=not restricted)
+    report["manifest"] = manifest.make(conn, "non-cooperative", q, suppress_below=threshold)
     if restricted:
         audit.record(conn, "report.restricted", {
             "report": "non-cooperative", "as_of": report["as_of"],
@@ -141,6 +149,30 @@ def _counts(people: list[dict]) -> dict:
         convicted.update({c["category"] for c in p["charges"] if c["stage"] == "convicted"})
     order = lambda counter: dict(sorted(counter.items(), key=lambda kv: (category_rank(kv[0]), kv[0])))  # noqa: E731
     return {"people": len(people), "by_category": order(charged), "by_category_convicted": order(convicted)}
+
+
+def _provenance(q: NonCooperativeQuery, section: dict) -> dict:
+    """Count path (within the section) → the query spec that gives the people behind it."""
+    where = {"as_of": q.as_of.isoformat(), "jurisdiction_id": section["jurisdiction_id"]}
+    specs = {"counts.people": people_spec(**where)}
+    for k in section["counts"]["by_category"]:
+        specs[f"counts.by_category.{k}"] = people_spec(**where, category=k)
+    for k in section["counts"]["by_category_convicted"]:
+        specs[f"counts.by_category_convicted.{k}"] = people_spec(**where, category=k, stage="convicted")
+    return specs
+
+
+def _suppress(report: dict, threshold: int, public: bool) -> None:
+    """Public: category counts from 1 to threshold-1 become "<5". They add up to nothing shown, so no
+    complementary suppression is needed; the people count is left, since the list of people shows it."""
+    values = {}
+    for i, s in enumerate(report["jurisdictions"]):
+        for table in ("by_category", "by_category_convicted"):
+            values.update({f"jurisdictions.{i}.counts.{table}.{k}": v for k, v in s["counts"][table].items()})
+    suppress.apply(report, values, (), threshold, public, protects=(
+        "Suppressed: the by_category and by_category_convicted counts. Not suppressed: the number of people "
+        "held per jurisdiction, and the list of people itself, which this report shows row by row (with "
+        "pseudonymous keys) — the category counts can be counted from that list."))
 
 
 def _fidelity(conn: Connection, q: NonCooperativeQuery, sections: list[dict], ids: list[str],

@@ -12,12 +12,15 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
+from detainers import audit
 from detainers.analytics import provenance
 from detainers.analytics.declined import lodged_facts, policies_overlapping
+from detainers.analytics.drilldown import detainer_spec, place
 from detainers.analytics.stats import OutcomeQuery, outcome_stats
 from detainers.errors import InputError
 from detainers.fiscal import fiscal_year_bounds
 from detainers.model import OUTCOME_ORDER, Audience
+from detainers.reports import manifest, suppress
 
 TITLE = "Transfers to ICE custody and detainer outcomes by fiscal year"
 GROUPINGS = ("jurisdiction", "region")
@@ -30,6 +33,10 @@ class TransfersQuery:
     by: str = "jurisdiction"
     jurisdiction_ids: tuple[str, ...] = ()
     region: str | None = None
+    #: The report has no person-level data; `restricted` only turns small-cell suppression off (and is audited).
+    audience: str = Audience.PUBLIC
+    #: Small-cell threshold for the public audience (None: DETAINERS_SUPPRESS_BELOW, else 5).
+    suppress_below: int | None = None
 
 
 def build(conn: Connection, q: TransfersQuery) -> dict:
@@ -38,6 +45,9 @@ def build(conn: Connection, q: TransfersQuery) -> dict:
         raise InputError(f"Group by one of {', '.join(GROUPINGS)}, not {q.by!r}.")
     if q.fy_from > q.fy_to:
         raise InputError(f"The first fiscal year ({q.fy_from}) is after the last ({q.fy_to}); swap them.")
+    if q.audience not in (Audience.PUBLIC, Audience.RESTRICTED):
+        raise InputError(f"The audience is public or restricted, not {q.audience!r}.")
+    threshold = suppress.resolve_threshold(q.suppress_below)
     first, _ = fiscal_year_bounds(q.fy_from)
     _, last = fiscal_year_bounds(q.fy_to)
 
@@ -54,11 +64,11 @@ def build(conn: Connection, q: TransfersQuery) -> dict:
 
     sources = provenance.source_list(conn)
     synthetic = provenance.is_synthetic(sources)
-    return {
+    report = {
         "report": "transfers",
         "title": TITLE,
         "period": {"from": first.isoformat(), "to": last.isoformat(), "fy_from": q.fy_from, "fy_to": q.fy_to},
-        "audience": str(Audience.PUBLIC),
+        "audience": str(q.audience),
         "synthetic": synthetic,
         "data_label": provenance.SYNTHETIC_LABEL if synthetic else None,
         "parameters": {"by": q.by, "jurisdictions": list(q.jurisdiction_ids), "region": q.region},
@@ -66,9 +76,17 @@ def build(conn: Connection, q: TransfersQuery) -> dict:
         "groups": groups,
         "totals": _totals(groups, q),
         "sources": sources,
-        "fidelity": _fidelity(conn, q, groups, sources, synthetic, first, last),
+        "fidelity": [],  # written below, from the counts as shown (suppressed for the public)
         "generated_by": provenance.tool_info(),
     }
+    _add_provenance(report, q)
+    restricted = q.audience == Audience.RESTRICTED
+    _suppress(report, threshold, public=not restricted)
+    report["fidelity"] = _fidelity(conn, q, groups, sources, synthetic, first, last) + report["fidelity"]
+    report["manifest"] = manifest.make(conn, "transfers", q, suppress_below=threshold)
+    if restricted:
+        audit.record(conn, "report.restricted", {"report": "transfers", "fy_from": q.fy_from, "fy_to": q.fy_to})
+    return report
 
 
 DEFINITIONS = {
@@ -156,6 +174,73 @@ def _totals(groups: list[dict], q: TransfersQuery) -> list[dict]:
     return totals
 
 
+def _year_provenance(where: dict, first: str, last: str) -> dict:
+    lodged = {"lodged_from": first, "lodged_to": last}
+    ended = {"ended_from": first, "ended_to": last}
+    specs = {
+        "honored_by_lodged": detainer_spec(**where, **lodged, outcome="honored"),
+        "lodged": detainer_spec(**where, **lodged),
+        "open_of_lodged": detainer_spec(**where, **lodged, outcome="in_custody"),
+        "honored_by_ended": detainer_spec(**where, **ended, outcome="honored"),
+        "ended": detainer_spec(**where, **ended),
+    }
+    return specs
+
+
+def _add_provenance(report: dict, q: TransfersQuery) -> None:
+    """Each year (and totals row) gets `provenance`: count key → the query spec of its detainers."""
+    scope = {"jurisdiction_in": list(q.jurisdiction_ids), "region": q.region}
+    for g in report["groups"]:
+        if q.by == "jurisdiction":
+            where = {**scope, **place(g["jurisdiction_id"])}
+        else:
+            where = {**scope, **({"region": g["region"]} if g["region"] is not None else {"no_region": True})}
+        for y in g["years"]:
+            y["provenance"] = _year_provenance(where, y["from"], y["to"])
+            y["provenance"].update({f"ended_outcomes.{o}": detainer_spec(
+                **where, ended_from=y["from"], ended_to=y["to"], outcome=o) for o in y["ended_outcomes"]})
+    for t in report["totals"]:
+        first, last = fiscal_year_bounds(t["fy"])
+        t["provenance"] = _year_provenance(scope, first.isoformat(), last.isoformat())
+
+
+_YEAR_COUNTS = ("honored_by_lodged", "lodged", "open_of_lodged", "honored_by_ended", "ended")
+
+
+def _suppress(report: dict, threshold: int, public: bool) -> None:
+    """Lines: a year's ended outcomes add up to `ended` (honored_by_ended repeats the honored one); by
+    jurisdiction, each count adds up over the groups to the totals row of its year."""
+    values, lines, rates = {}, [], []
+    for gi, g in enumerate(report["groups"]):
+        for yi, y in enumerate(g["years"]):
+            p = f"groups.{gi}.years.{yi}"
+            values.update({f"{p}.{k}": y[k] for k in _YEAR_COUNTS})
+            values.update({f"{p}.ended_outcomes.{o}": n for o, n in y["ended_outcomes"].items()})
+            lines.append(suppress.Line(tuple(f"{p}.ended_outcomes.{o}" for o in y["ended_outcomes"]), f"{p}.ended"))
+            if "honored" in y["ended_outcomes"]:
+                lines.append(suppress.Line((f"{p}.ended_outcomes.honored",), f"{p}.honored_by_ended"))
+            rates.append((f"{p}.share_honored", (f"{p}.honored_by_ended", f"{p}.ended")))
+    for ti, t in enumerate(report["totals"]):
+        p = f"totals.{ti}"
+        values.update({f"{p}.{k}": t[k] for k in _YEAR_COUNTS})
+        rates.append((f"{p}.share_honored", (f"{p}.honored_by_ended", f"{p}.ended")))
+        if report["groups"]:
+            lines += [suppress.Line(tuple(f"groups.{gi}.years.{ti}.{k}" for gi in range(len(report["groups"]))),
+                                    f"{p}.{k}") for k in _YEAR_COUNTS]
+    suppress.apply(report, values, lines, threshold, public, rates=rates,
+                   protects="Suppressed: the yearly counts of every table and of the totals.")
+
+
+def _sum(values) -> int | None:
+    """The sum, or None when a value is suppressed."""
+    total = 0
+    for v in values:
+        if not isinstance(v, int):
+            return None
+        total += v
+    return total
+
+
 def _fidelity(conn: Connection, q: TransfersQuery, groups: list[dict], sources: list[dict], synthetic: bool,
               first, last) -> list[str]:
     notes = []
@@ -170,13 +255,21 @@ def _fidelity(conn: Connection, q: TransfersQuery, groups: list[dict], sources: 
     else:
         notes.append("No sources are loaded: every count is zero because there are no records.")
     years = [y for g in groups for y in g["years"]]
-    ended = sum(y["ended"] for y in years)
-    unknown = sum(y["ended_outcomes"]["unknown"] for y in years)
-    share = f"{unknown / ended:.1%}" if ended else "—"
-    notes.append(f"Of {ended} detainers that ended in these years, {unknown} ({share}) have an unknown outcome "
-                 "(a release with no reason recorded); they are in `ended` but never in `honored_by_ended`.")
-    still = sum(y["open_of_lodged"] for y in years)
-    if still:
+    ended = _sum(y["ended"] for y in years)
+    unknown = _sum(y["ended_outcomes"]["unknown"] for y in years)
+    if ended is None or unknown is None:  # a sum would give a suppressed cell back
+        notes.append("Some detainers that ended in these years have an unknown outcome (a release with no reason "
+                     "recorded); they are in `ended` but never in `honored_by_ended`. The sums over all years are "
+                     "not shown because they would reveal suppressed counts.")
+    else:
+        share = f"{unknown / ended:.1%}" if ended else "—"
+        notes.append(f"Of {ended} detainers that ended in these years, {unknown} ({share}) have an unknown outcome "
+                     "(a release with no reason recorded); they are in `ended` but never in `honored_by_ended`.")
+    still = _sum(y["open_of_lodged"] for y in years)
+    if still is None:
+        notes.append("Some detainers lodged in these years had not ended when the data were loaded; "
+                     "honored_by_lodged for recent years can still grow.")
+    elif still:
         notes.append(f"{still} detainers lodged in these years had not ended when the data were loaded; "
                      "honored_by_lodged for recent years can still grow.")
     facts = lodged_facts(conn, first, last, tuple(q.jurisdiction_ids), q.region)
