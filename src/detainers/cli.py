@@ -22,7 +22,7 @@ from detainers.errors import InputError, StoreError
 
 app = typer.Typer(help="Immigration-detainer records and jurisdiction-cooperation reports.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
-report_app = typer.Typer(help="Build a report (md, json, csv, html).", no_args_is_help=True)
+report_app = typer.Typer(help="Build a report (md, json, csv, html, pdf, xlsx).", no_args_is_help=True)
 stats_app = typer.Typer(help="Counts for scripts and tables.", no_args_is_help=True)
 audit_app = typer.Typer(help="The append-only audit log.", no_args_is_help=True)
 agreements_app = typer.Typer(help="287(g) agreements derived from ICE's lists.", no_args_is_help=True)
@@ -47,6 +47,8 @@ class ReportFormat(str, Enum):
     json = "json"
     csv = "csv"
     html = "html"
+    pdf = "pdf"
+    xlsx = "xlsx"
 
 
 class AudienceChoice(str, Enum):
@@ -134,7 +136,19 @@ def store(db: str | None):
     return open_store(database_url(db))
 
 
-def write_output(text: str, path: Path | None) -> None:
+def emit_report(report: dict, fmt: str, output: Path | None) -> None:
+    """Render a report and write it to --out (or stdout; binary formats need --out)."""
+    from detainers.reports.render import BINARY_FORMATS, render, render_bytes
+
+    if fmt in BINARY_FORMATS:
+        if output is None:
+            raise InputError(f"--format {fmt} writes a binary file: give --out PATH")
+        write_output(render_bytes(report, fmt), output)
+        return
+    write_output(render(report, fmt), output)
+
+
+def write_output(text: str | bytes, path: Path | None) -> None:
     if path is None:
         sys.stdout.write(text)
         return
@@ -142,7 +156,10 @@ def write_output(text: str, path: Path | None) -> None:
         raise InputError(f"--out: {path} is a folder (expected a file path)")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        if isinstance(text, bytes):
+            path.write_bytes(text)
+        else:
+            path.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise InputError(f"--out: {path} cannot be written ({exc.strerror or exc})") from None
 
@@ -240,7 +257,6 @@ def report_noncooperative(
 ) -> None:
     """People held on a day, with an active detainer, in jurisdictions whose policy declines detainers."""
     from detainers.reports.noncooperative import NonCooperativeQuery, build
-    from detainers.reports.render import render
 
     day = parse_day(as_of, "--as-of")
     stances = tuple(s.value for s in stance) if stance else ("declines",)
@@ -248,7 +264,7 @@ def report_noncooperative(
     with store(db).begin() as conn:
         _known_or_fail(conn, query.jurisdiction_ids)
         report = build(conn, query)
-    write_output(render(report, fmt.value), output)
+    emit_report(report, fmt.value, output)
 
 
 @report_app.command("declined")
@@ -265,14 +281,13 @@ def report_declined(
 ) -> None:
     """Detainers issued to and declined by each jurisdiction in a period, with denominators and detail."""
     from detainers.reports.declined import DeclinedQuery, build
-    from detainers.reports.render import render
 
     query = DeclinedQuery(parse_day(date_from, "--from"), parse_day(date_to, "--to"), tuple(jurisdiction or ()),
                           audience.value)
     with store(db).begin() as conn:
         _known_or_fail(conn, query.jurisdiction_ids)
         report = build(conn, query)
-    write_output(render(report, fmt.value), output)
+    emit_report(report, fmt.value, output)
 
 
 class TransfersBy(str, Enum):
@@ -295,14 +310,13 @@ def report_transfers(
     db: DbOption = None,
 ) -> None:
     """Detainers ending in transfer to ICE custody per fiscal year: lodged and ended cohorts side by side."""
-    from detainers.reports.render import render
     from detainers.reports.transfers import TransfersQuery, build
 
     query = TransfersQuery(fy_from, fy_to, by.value, tuple(jurisdiction or ()), region)
     with store(db).connect() as conn:
         _known_or_fail(conn, query.jurisdiction_ids, region)
         report = build(conn, query)
-    write_output(render(report, fmt.value), output)
+    emit_report(report, fmt.value, output)
 
 
 class ExplainFormat(str, Enum):
