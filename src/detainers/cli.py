@@ -319,6 +319,50 @@ def report_transfers(
     emit_report(report, fmt.value, output)
 
 
+@report_app.command("policy-change")
+@handle_errors
+def report_policy_change(
+    jurisdiction: Annotated[str, typer.Option("--jurisdiction", help="The jurisdiction id.")],
+    change_date: Annotated[str, typer.Option("--change-date", help="The day the policy changed (YYYY-MM-DD).")],
+    window_days: Annotated[int, typer.Option("--window-days", help="Length of each window, in days.",
+                                             min=1, max=3660)] = 365,
+    fmt: Annotated[ReportFormat, typer.Option("--format", help="Output format.")] = ReportFormat.md,
+    output: Annotated[Optional[Path], typer.Option("--out", help="Write to this file instead of stdout.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Outcomes in equal windows before and after a policy change, with confidence intervals."""
+    from detainers.reports.policy_change import PolicyChangeQuery, build
+
+    query = PolicyChangeQuery(jurisdiction, parse_day(change_date, "--change-date"), window_days=window_days)
+    with store(db).begin() as conn:
+        _known_or_fail(conn, (jurisdiction,))
+        report = build(conn, query)
+    emit_report(report, fmt.value, output)
+
+
+@report_app.command("rearrest")
+@handle_errors
+def report_rearrest(
+    date_from: Annotated[str, typer.Option("--from", help="First release day (YYYY-MM-DD).")],
+    date_to: Annotated[str, typer.Option("--to", help="Last release day (YYYY-MM-DD), inclusive.")],
+    follow_days: Annotated[int, typer.Option("--follow-days", help="Follow-up window after release, in days.",
+                                             min=1, max=3660)] = 365,
+    audience: Annotated[AudienceChoice, typer.Option(help="public (no identity fields) or restricted.")]
+    = AudienceChoice.public,
+    fmt: Annotated[ReportFormat, typer.Option("--format", help="Output format.")] = ReportFormat.md,
+    output: Annotated[Optional[Path], typer.Option("--out", help="Write to this file instead of stdout.")] = None,
+    db: DbOption = None,
+) -> None:
+    """People released despite a detainer who were booked again, beside comparison groups."""
+    from detainers.reports.rearrest import RearrestQuery, build
+
+    query = RearrestQuery(parse_day(date_from, "--from"), parse_day(date_to, "--to"), follow_days=follow_days,
+                          audience=audience.value)
+    with store(db).begin() as conn:
+        report = build(conn, query)
+    emit_report(report, fmt.value, output)
+
+
 class ExplainFormat(str, Enum):
     table = "table"
     json = "json"
