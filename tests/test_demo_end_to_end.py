@@ -19,7 +19,19 @@ def test_demo_mirrors_the_seed_facts(db_url, tmp_path):
     assert printed.startswith("SYNTHETIC DEMO DATA")
     assert "Wake County, NC: 25 people held; 11 charged with a sexual offence against a child" in printed
     for path in figures["files"]:
-        assert "SYNTHETIC" in open(path, encoding="utf-8").read(), path
+        if path.endswith(".pdf"):
+            import subprocess
+
+            text = subprocess.run(["pdftotext", path, "-"], capture_output=True, text=True, check=True).stdout
+        elif path.endswith(".xlsx"):
+            import openpyxl
+
+            book = openpyxl.load_workbook(path, read_only=True)
+            text = " ".join(str(c) for ws in book.worksheets for row in ws.iter_rows(values_only=True) for c in row)
+        else:
+            text = open(path, encoding="utf-8").read()
+        assert "SYNTHETIC" in text, path
+    assert len(figures["files"]) == 12
     report = json.loads((tmp_path / "out" / "non-cooperative-2019-11-01.json").read_text())
     wake = next(j for j in report["jurisdictions"] if j["jurisdiction_id"] == "nc-wake")
     assert wake["counts"]["by_category"]["sex_offense_child"] == 11

@@ -12,7 +12,9 @@ from detainers.datapackage.importer import import_package
 from detainers.demo import SYNTHETIC_NOTE, write_demo_package
 from detainers.fiscal import fiscal_year_bounds
 from detainers.reports.noncooperative import NonCooperativeQuery, build
-from detainers.reports.render import FORMATS, render
+from detainers.reports.declined import DeclinedQuery
+from detainers.reports.declined import build as build_declined
+from detainers.reports.render import BINARY_FORMATS, FORMATS, render, render_bytes
 from detainers.store.db import open_store
 
 
@@ -29,11 +31,18 @@ def run_demo(url: str, output: Path, *, scale: int | None = None, console: Conso
         start, end = fiscal_year_bounds(2017)
         fy2017 = outcome_stats(conn, OutcomeQuery(by=("region",), cohort="ended", date_from=start, date_to=end,
                                                   region=facts.region))
+    with engine.begin() as conn:
+        declined = build_declined(conn, DeclinedQuery(*fiscal_year_bounds(2019)))
     written = []
-    for fmt in FORMATS:
-        target = output / f"non-cooperative-{facts.as_of}.{fmt}"
-        target.write_text(render(report, fmt), encoding="utf-8")
-        written.append(target)
+    for name, built in ((f"non-cooperative-{facts.as_of}", report), ("declined-FY2019", declined)):
+        for fmt in FORMATS:
+            target = output / f"{name}.{fmt}"
+            target.write_text(render(built, fmt), encoding="utf-8")
+            written.append(target)
+        for fmt in BINARY_FORMATS:
+            target = output / f"{name}.{fmt}"
+            target.write_bytes(render_bytes(built, fmt))
+            written.append(target)
 
     wake = next((j for j in report["jurisdictions"] if j["jurisdiction_id"] == facts.wake_jurisdiction_id), None)
     held = wake["counts"]["people"] if wake else 0
