@@ -107,3 +107,20 @@ def test_classify_json_and_file(tmp_path):
 
 def test_version():
     assert "detainers" in run("--version").output
+
+
+@pytest.mark.parametrize("args,title", [
+    (["non-cooperative", "--as-of", "2019-06-01"], "People held with an active detainer on 2019-06-01"),
+    (["declined", "--from", "2019-01-01", "--to", "2019-12-31"], "Detainers ended 2019-01-01 to 2019-12-31"),
+    (["transfers", "--fy-from", "2019", "--fy-to", "2019"], "Transfers to ICE custody by fiscal year"),
+    (["policy-change", "--jurisdiction", "nc-franklin", "--change-date", "2019-01-01"], "decline share before and after"),
+    (["rearrest", "--from", "2019-01-01", "--to", "2019-12-31"], "Booked again within 365 days"),
+])
+def test_every_report_prints_a_summary_when_written_to_a_file(db_url, tmp_path, args, title):
+    pkg = write_package(tmp_path / "pkg", scenario())
+    assert run("import", str(pkg), "--db", db_url).exit_code == 0
+    target = tmp_path / "out.pdf"
+    result = run("report", *args, "--format", "pdf", "--out", str(target), "--db", db_url)
+    assert result.exit_code == 0, result.output
+    assert title in result.output and f"Wrote {target}" in result.output
+    assert target.read_bytes().startswith(b"%PDF")

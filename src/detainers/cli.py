@@ -144,8 +144,25 @@ def emit_report(report: dict, fmt: str, output: Path | None) -> None:
         if output is None:
             raise InputError(f"--format {fmt} writes a binary file: give --out PATH")
         write_output(render_bytes(report, fmt), output)
-        return
-    write_output(render(report, fmt), output)
+    else:
+        write_output(render(report, fmt), output)
+    if output is not None:  # the report went to a file: show its headline numbers here
+        print_summary(report, output)
+
+
+def print_summary(report: dict, output: Path) -> None:
+    """A readable table of the report's headline numbers, and where the report was written."""
+    from detainers.reports.summary import summary
+
+    title, columns, rows = summary(report)
+    if report.get("synthetic"):
+        title = f"SYNTHETIC — {title}"
+    if columns:
+        table = Table(*columns, title=escape(title))
+        for row in rows:
+            table.add_row(*("—" if v is None else escape(str(v)) for v in row))
+        out.print(table)
+    out.print(f"Wrote {escape(str(output))} ({report.get('audience', 'public')} audience).")
 
 
 def write_output(text: str | bytes, path: Path | None) -> None:
