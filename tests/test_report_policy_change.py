@@ -100,6 +100,7 @@ def loaded(engine, tmp_path):
 
 def report(engine, change="2019-01-01", **kw):
     kw.setdefault("window_days", 90)
+    kw.setdefault("suppress_below", 1)  # these tests check the counting; suppression: tests at the end
     q = PolicyChangeQuery("nc-franklin", date.fromisoformat(change), **kw)
     with engine.begin() as conn:
         return build(conn, q)
@@ -244,7 +245,7 @@ def test_month_windows_cut_a_month_and_warn_about_a_date_off_the_change(loaded):
 
 
 def test_same_name_county_is_apart(loaded):
-    q = PolicyChangeQuery("oh-franklin", date(2019, 1, 1), window_days=90)
+    q = PolicyChangeQuery("oh-franklin", date(2019, 1, 1), window_days=90, suppress_below=1)
     with loaded.begin() as conn:
         r = build(conn, q)
     assert r["windows"][1]["declined"] == 1 and r["windows"][1]["ended"] == 1  # o1 only
@@ -294,3 +295,83 @@ def test_synthetic_data_is_labelled_in_every_format(engine, tmp_path):
     for fmt in FORMATS:
         assert "SYNTHETIC" in render(r, fmt), fmt
     assert all(row["data_label"] == "SYNTHETIC" for row in csv.DictReader(io.StringIO(render(r, "csv"))))
+
+
+
+# ---------------------------------------------------------------- suppression and manifest
+
+def shown_at(r: dict, path: str):
+    from detainers.reports.paths import get
+
+    return get(r, path)
+
+
+def window_lines(wi: int):
+    from detainers.reports import suppress
+
+    p = f"windows.{wi}"
+    outcomes = ("honored", "declined", "transferred", "lifted", "cancelled", "unknown")
+    return [suppress.Line(tuple(f"{p}.{o}" for o in outcomes), f"{p}.ended"),
+            suppress.Line(tuple(f"{p}.{o}" for o in ("honored", "declined", "transferred")), f"{p}.decided"),
+            suppress.Line(tuple(f"{p}.{o}" for o in ("decided", "lifted", "cancelled", "unknown")), f"{p}.ended")]
+
+
+def test_public_report_suppresses_small_counts_and_their_complements(loaded):
+    from detainers.reports import suppress
+
+    raw, r = report(loaded), report(loaded, suppress_below=3)
+    after = r["windows"][1]
+    # after: honored 1 + declined 3 + lifted 1 + unknown 1 = ended 6. The three ones are "<3"; with declined and
+    # ended shown, 6 − 3 = 3 would pin each of them to 1, so declined, ended and decided are withheld too.
+    assert tuple(raw["windows"][1][k] for k in ("honored", "declined", "lifted", "unknown", "ended", "decided")) == (
+        1, 3, 1, 1, 6, 4)
+    assert tuple(after[k] for k in ("honored", "declined", "lifted", "unknown", "ended", "decided")) == (
+        "<3", "suppressed", "<3", "<3", "suppressed", "suppressed")
+    assert after["transferred"] == 0 and after["lodged"] == 7 and after["shares"]["declined"]["count"] == "suppressed"
+    assert {"windows.1.declined", "windows.1.ended", "windows.1.decided"} <= set(r["suppression"]["complementary"])
+    marks = {p: suppress.PRIMARY if str(shown_at(r, p)).startswith("<") else suppress.COMPLEMENTARY
+             for p in r["suppression"]["cells"]}
+    for wi in (0, 1):
+        for line in window_lines(wi):
+            values = {c: shown_at(raw, c) for c in line.cells}
+            for cell, (lo, hi) in suppress.ranges(line, values, marks, 3).items():
+                assert lo < hi, (cell, lo, hi)
+    # the monthly series: small months suppressed, and the months of one outcome do not give its window count back
+    assert all(m["count"] in (0, "<3") or isinstance(m["count"], int) and m["count"] >= 3 for m in r["monthly"])
+    assert sum(1 for m in r["monthly"] if m["count"] == "<3") == sum(1 for m in raw["monthly"] if 0 < m["count"] < 3)
+    # shares, intervals and the comparison from suppressed counts are withheld, with a note
+    for w in r["windows"]:
+        for s in w["shares"].values():
+            assert s["share"] is s["low"] is s["high"] is None and s["note"].startswith("withheld")
+    c = r["comparison"]
+    assert c["difference"] is c["low"] is c["high"] is c["decline_share_after"] is c["enough_data"] is None
+    assert "too small to publish" in c["verdict"]
+    assert "3 of 4" not in c["verdict"] and "of 4 decided" not in c["verdict"]
+    md = render(r, "md")
+    assert "| after | suppressed | withheld | withheld | withheld |" in md and "points**" not in md
+    assert ("| after (2019-01-01 – 2019-03-31) | 90 | declines (2019-01-01 – 2019-03-31) | 7 | &lt;3 | suppressed |"
+            in md)
+    html = render(r, "html")
+    assert "&lt;3" in html and "withheld" in html and "too small to publish" in html
+    rows = list(csv.DictReader(io.StringIO(render(r, "csv"))))
+    assert {x["count"] for x in rows} <= {"0", "<3", "3", "4", "5", "6"} and "<3" in {x["count"] for x in rows}
+    notes = " ".join(r["fidelity"])
+    assert "Small cells are suppressed" in notes and "1 of 6" not in notes
+
+
+def test_restricted_report_is_not_suppressed(loaded):
+    r = report(loaded, audience="restricted", suppress_below=None)
+    assert r["suppression"]["applied"] is False and r["suppression"]["cells"] == []
+    assert r["windows"][1]["declined"] == 3 and r["comparison"]["difference"] is not None
+    assert "Small cells are suppressed" not in " ".join(r["fidelity"])
+
+
+@pytest.mark.parametrize("audience", ["public", "restricted"])
+def test_rebuild_from_the_manifest_gives_the_same_report(loaded, audience):
+    from detainers.reports import manifest
+
+    r = report(loaded, audience=audience, suppress_below=None)
+    recorded = json.loads(render(r, "json"))["manifest"]
+    assert recorded["report"] == "policy-change" and recorded["parameters"]["suppress_below"] == 5
+    assert recorded["parameters"]["change_date"] == "2019-01-01" and recorded["parameters"]["window_days"] == 90
+    assert manifest.rebuild(loaded, recorded) == r

@@ -157,6 +157,7 @@ def loaded(engine, tmp_path):
 
 def report(engine, date_from=FROM, date_to=TO, **kw):
     kw.setdefault("follow_days", 100)
+    kw.setdefault("suppress_below", 1)  # these tests check the counting; suppression: tests at the end
     q = RearrestQuery(date.fromisoformat(date_from), date.fromisoformat(date_to), **kw)
     with engine.begin() as conn:
         return build(conn, q)
@@ -341,3 +342,65 @@ def test_synthetic_data_is_labelled_in_every_format(engine, tmp_path):
     for fmt in FORMATS:
         assert "SYNTHETIC" in render(r, fmt), fmt
     assert all(row["data_label"] == "SYNTHETIC" for row in csv.DictReader(io.StringIO(render(r, "csv"))))
+
+
+
+# ---------------------------------------------------------------- suppression and manifest
+
+def test_public_report_suppresses_small_counts_and_their_complements(loaded):
+    from detainers.reports import suppress
+
+    raw, r = report(loaded), report(loaded, suppress_below=None)  # the default threshold, 5
+    main = r["groups"][0]
+    # released 9 = not linkable 1 + censored 1 + followed 7: the two small ones are "<5", and `followed` is
+    # withheld too, or 9 − 7 would give not_linkable + censored = 2 and so both (each at least 1).
+    assert (main["released"], main["not_linkable"], main["censored"], main["followed"]) == (9, "<5", "<5",
+                                                                                            "suppressed")
+    assert main["rebooked"] == "<5" and main["share"] is main["low"] is main["high"] is main["median_days"] is None
+    assert "groups.0.followed" in r["suppression"]["complementary"]
+    assert "groups.0.share" in r["suppression"]["rates_withheld"] and "too small to publish" in main["note"]
+    assert all(c[k] in ("<5", 0) for c in main["new_charges"] for k in ("people", "charges", "pending"))
+    # no suppressed cell can be worked out along the lines the report declares
+    marks = {p: suppress.PRIMARY if str(shown_at(r, p)).startswith("<") else suppress.COMPLEMENTARY
+             for p in r["suppression"]["cells"]}
+    values = {p: shown_at(raw, p) for p in marks}
+    for gi, g in enumerate(raw["groups"]):
+        p = f"groups.{gi}"
+        values.update({f"{p}.{k}": g[k] for k in ("released", "not_linkable", "censored", "followed")})
+        line = suppress.Line((f"{p}.not_linkable", f"{p}.censored", f"{p}.followed"), f"{p}.released")
+        for cell, (lo, hi) in suppress.ranges(line, values, marks, 5).items():
+            if gi == 0:  # the other groups: every non-zero cell is small (the known limit)
+                assert lo < hi, (cell, lo, hi)
+    # every format renders the markers, and no share, interval or median of the main group is given away
+    md = render(r, "md")
+    assert "| Released despite a detainer | 9 | &lt;5 | &lt;5 | suppressed | &lt;5 | withheld | — |" in md
+    assert "Only 7 people" not in md and "42.9%" not in md
+    html = render(r, "html")
+    assert "&lt;5" in html and "withheld" in html and "42.9%" not in html
+    assert "Small cells are suppressed" in " ".join(r["fidelity"])
+    rows = list(csv.DictReader(io.StringIO(render(r, "csv"))))
+    assert len(rows) == 15  # the list of people is row-level and not suppressed (the fidelity section says so)
+
+
+def shown_at(r: dict, path: str):
+    from detainers.reports.paths import get
+
+    return get(r, path)
+
+
+def test_restricted_report_is_not_suppressed(loaded):
+    r = report(loaded, audience="restricted", suppress_below=None)
+    assert r["suppression"]["applied"] is False and r["suppression"]["cells"] == []
+    assert groups(r)["declined"][:5] == (9, 1, 1, 7, 3)
+    assert "Small cells are suppressed" not in " ".join(r["fidelity"])
+
+
+@pytest.mark.parametrize("audience", ["public", "restricted"])
+def test_rebuild_from_the_manifest_gives_the_same_report(loaded, audience):
+    from detainers.reports import manifest
+
+    r = report(loaded, audience=audience, suppress_below=None)
+    recorded = json.loads(render(r, "json"))["manifest"]
+    assert recorded["report"] == "rearrest" and recorded["parameters"]["suppress_below"] == 5
+    assert recorded["parameters"]["date_from"] == FROM and recorded["parameters"]["follow_days"] == 100
+    assert manifest.rebuild(loaded, recorded) == r

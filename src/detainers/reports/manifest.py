@@ -6,7 +6,7 @@ Every report dict carries ``manifest``::
      "database": "<the database URL without its password>",
      "sources": [{"source_id", "kind", "name", "sha256", "loaded_at"}, ...],
      "parameters": {...every field of the report's query, thresholds resolved...},
-     "report": "non-cooperative" | "declined" | "transfers" | ...}
+     "report": "non-cooperative" | "declined" | "transfers" | "policy-change" | "rearrest"}
 
 `rebuild(engine, manifest)` checks that the same sources (by SHA-256) are loaded
 and runs the report's builder again with the recorded parameters. Person keys
@@ -31,6 +31,8 @@ BUILDERS: dict[str, tuple[str, str]] = {
     "non-cooperative": ("detainers.reports.noncooperative", "NonCooperativeQuery"),
     "declined": ("detainers.reports.declined", "DeclinedQuery"),
     "transfers": ("detainers.reports.transfers", "TransfersQuery"),
+    "policy-change": ("detainers.reports.policy_change", "PolicyChangeQuery"),
+    "rearrest": ("detainers.reports.rearrest", "RearrestQuery"),
 }
 
 

@@ -19,11 +19,13 @@ from datetime import date, timedelta
 
 from sqlalchemy import Connection
 
+from detainers import audit
 from detainers.analytics import provenance
 from detainers.analytics import declined as queries
 from detainers.analytics.policies import timeline
 from detainers.errors import InputError
 from detainers.model import Audience
+from detainers.reports import manifest, suppress
 from detainers.reports.declined import DECIDED, ENDED_OUTCOMES
 
 TITLE = "Before and after a policy change: detainer outcomes in two equal windows"
@@ -90,7 +92,10 @@ class PolicyChangeQuery:
     change_date: date
     window_days: int = 365
     window_months: int | None = None  # when given, windows are calendar months and window_days is ignored
+    #: The report has no person-level data; `restricted` only turns small-cell suppression off (and is audited).
     audience: str = Audience.PUBLIC
+    #: Small-cell threshold for the public audience (None: DETAINERS_SUPPRESS_BELOW, else 5).
+    suppress_below: int | None = None
 
 
 def windows(q: PolicyChangeQuery) -> tuple[tuple[date, date], tuple[date, date]]:
@@ -116,6 +121,9 @@ def build(conn: Connection, q: PolicyChangeQuery) -> dict:
         raise InputError(f"No jurisdiction has the id {q.jurisdiction_id!r}; `detainers jurisdictions` lists "
                          "them (ids, not names: several states have a county of the same name).")
     j = found[q.jurisdiction_id]
+    if q.audience not in (Audience.PUBLIC, Audience.RESTRICTED):
+        raise InputError(f"The audience is public or restricted, not {q.audience!r}.")
+    threshold = suppress.resolve_threshold(q.suppress_below)
     (b_from, b_to), (a_from, a_to) = windows(q)
     scope = queries.Scope((q.jurisdiction_id,), unplaced=False)
     ended = queries.ended_by_day(conn, b_from, a_to, scope)
@@ -134,7 +142,7 @@ def build(conn: Connection, q: PolicyChangeQuery) -> dict:
 
     sources = provenance.source_list(conn)
     synthetic = provenance.is_synthetic(sources)
-    return {
+    report = {
         "report": "policy-change",
         "title": TITLE,
         "period": {"from": b_from.isoformat(), "to": a_to.isoformat(), "change_date": q.change_date.isoformat()},
@@ -152,9 +160,20 @@ def build(conn: Connection, q: PolicyChangeQuery) -> dict:
         "monthly": _monthly(b_from, a_to, q.change_date, ended),
         "policies": [_policy(p) for p in policy_rows],
         "sources": sources,
-        "fidelity": _fidelity(conn, q, j, parts, comparison, change, sources, synthetic),
+        "fidelity": [],  # written below, from the counts as shown (suppressed for the public)
         "generated_by": provenance.tool_info(),
     }
+    restricted = q.audience == Audience.RESTRICTED
+    _suppress(report, threshold, public=not restricted)
+    report["fidelity"] = _fidelity(conn, q, j, parts, comparison, change, sources, synthetic) + report["fidelity"]
+    report["manifest"] = manifest.make(conn, "policy-change", q, suppress_below=threshold)
+    if restricted:
+        audit.record(conn, "report.restricted", {"report": "policy-change", "jurisdiction_id": q.jurisdiction_id,
+                                                 "change_date": q.change_date.isoformat()})
+    return report
+
+
+manifest.register("policy-change", __name__, "PolicyChangeQuery")
 
 
 DEFINITIONS = {
@@ -313,6 +332,54 @@ def _recorded_change(conn: Connection, q: PolicyChangeQuery) -> dict | None:
             "from_policy": label(old), "to_policy": label(new)}
 
 
+# ---------------------------------------------------------------- small-cell suppression
+
+#: Lines of one window a reader could subtract along: parts that add up to a total shown beside them.
+_WINDOW_LINES = ((ENDED_OUTCOMES, "ended"), (DECIDED, "decided"),
+                 (("decided", "lifted", "cancelled", "unknown"), "ended"))
+_WINDOW_COUNTS = (*ENDED_OUTCOMES, "ended", "decided", "lodged", "open_at_end", "end_unknown_at_end")
+#: What a share, interval or comparison left empty because of suppressed counts says instead.
+WITHHELD = "withheld: computed from suppressed counts"
+
+
+def _suppress(report: dict, threshold: int, public: bool) -> None:
+    """Lines: a window's outcomes add up to `ended`, honored + declined + transferred to `decided`; the
+    monthly counts of one outcome add up over the window's month segments to the window's count."""
+    values, lines, rates, mirrors = {}, [], [], {}
+    for wi, w in enumerate(report["windows"]):
+        p = f"windows.{wi}"
+        values.update({f"{p}.{k}": w[k] for k in _WINDOW_COUNTS})
+        lines += [suppress.Line(tuple(f"{p}.{x}" for x in parts), f"{p}.{total}") for parts, total in _WINDOW_LINES]
+        for o in w["shares"]:
+            mirrors[f"{p}.shares.{o}.count"] = f"{p}.{o}"
+            rates += [(f"{p}.shares.{o}.{k}", (f"{p}.{o}", f"{p}.decided")) for k in ("share", "low", "high")]
+        for o in ENDED_OUTCOMES:
+            months = [f"monthly.{i}.count" for i, m in enumerate(report["monthly"])
+                      if m["window"] == w["window"] and m["outcome"] == o]
+            lines.append(suppress.Line(tuple(months), f"{p}.{o}"))
+    values.update({f"monthly.{i}.count": m["count"] for i, m in enumerate(report["monthly"])})
+    inputs = tuple(f"windows.{wi}.{k}" for wi in range(len(report["windows"])) for k in ("declined", "decided"))
+    rates += [(f"comparison.{k}", inputs) for k in ("decline_share_before", "decline_share_after", "difference",
+                                                     "low", "high", "intervals_overlap", "enough_data")]
+    suppress.apply(report, values, lines, threshold, public, rates=rates, mirrors=mirrors, protects=(
+        "Suppressed: the counts of both windows (section I), the decided counts of section II and the monthly "
+        "series (section III); the shares, intervals and the comparison computed from a suppressed count are "
+        "left empty, and the verdict does not give suppressed counts."))
+    marked = set(report["suppression"]["cells"])
+    for wi, w in enumerate(report["windows"]):
+        for o, s in w["shares"].items():
+            if {f"windows.{wi}.{o}", f"windows.{wi}.decided"} & marked:
+                s["note"] = WITHHELD
+    if marked & set(inputs):
+        hidden = [w["window"] for wi, w in enumerate(report["windows"])
+                  if {f"windows.{wi}.declined", f"windows.{wi}.decided"} & marked]
+        where = " and ".join(hidden) + (" windows" if len(hidden) > 1 else " window")
+        report["comparison"]["verdict"] = (
+            f"Some counts of the {where} are too small to publish (suppressed for the public audience): the "
+            "decline shares and their difference are not shown, and these counts cannot say whether the decline "
+            "share changed.")
+
+
 # ---------------------------------------------------------------- fidelity
 
 def _stances(w: dict) -> str:
@@ -350,7 +417,10 @@ def _fidelity(conn: Connection, q: PolicyChangeQuery, j, parts: list[dict], comp
         notes.append(f"The windows are calendar months and differ in length: {before['days']} days before, "
                      f"{after['days']} after.")
     for w in parts:
-        if w["ended"]:
+        if suppress.is_marker(w["ended"]) or suppress.is_marker(w["unknown"]):
+            notes.append(f"{w['window'].capitalize()} window: some detainers that ended may have an unknown "
+                         "outcome (the counts are suppressed); they are in no share.")
+        elif w["ended"]:
             notes.append(f"{w['window'].capitalize()} window: {w['unknown']} of {w['ended']} detainers that ended "
                          f"({w['unknown'] / w['ended']:.1%}) have an unknown outcome; they are in no share.")
     if after["open_at_end"] or after["end_unknown_at_end"]:

@@ -26,6 +26,7 @@ from detainers.model import Audience, Stage
 from detainers.offenses import most_serious
 from detainers.offenses.taxonomy import category_rank
 from detainers.privacy import Keyer, installation_secret
+from detainers.reports import manifest, suppress
 from detainers.reports.policy_change import MIN_DECIDED, wilson_interval
 
 TITLE = "Re-arrest after release: later bookings of people released despite a detainer, with comparison groups"
@@ -63,6 +64,8 @@ class RearrestQuery:
     date_to: date
     follow_days: int = 365
     audience: str = Audience.PUBLIC
+    #: Small-cell threshold for the public audience (None: DETAINERS_SUPPRESS_BELOW, else 5).
+    suppress_below: int | None = None
 
 
 def build(conn: Connection, q: RearrestQuery) -> dict:
@@ -71,6 +74,9 @@ def build(conn: Connection, q: RearrestQuery) -> dict:
         raise InputError(f"The period starts ({q.date_from}) after it ends ({q.date_to}); swap FROM and TO.")
     if q.follow_days < 1:
         raise InputError(f"The follow-up must be at least 1 day (got {q.follow_days}).")
+    if q.audience not in (Audience.PUBLIC, Audience.RESTRICTED):
+        raise InputError(f"The audience is public or restricted, not {q.audience!r}.")
+    threshold = suppress.resolve_threshold(q.suppress_below)
     restricted = q.audience == Audience.RESTRICTED
     members = _members(conn, q)
     everyone = sorted({r.person_id for rows in members.values() for r in rows})
@@ -114,14 +120,20 @@ def build(conn: Connection, q: RearrestQuery) -> dict:
         "people": public,
         "scope": facts,
         "sources": sources,
-        "fidelity": _fidelity(conn, q, groups, facts, data_through, sources, synthetic),
+        "fidelity": [],  # written below, from the counts as shown (suppressed for the public)
         "generated_by": provenance.tool_info(),
     }
+    _suppress(report, threshold, public=not restricted)
+    report["fidelity"] = _fidelity(conn, q, groups, facts, data_through, sources, synthetic) + report["fidelity"]
+    report["manifest"] = manifest.make(conn, "rearrest", q, suppress_below=threshold)
     if restricted:
         audit.record(conn, "report.restricted", {
             "report": "rearrest", "from": report["period"]["from"], "to": report["period"]["to"],
             "people": len(everyone)})
     return report
+
+
+manifest.register("rearrest", __name__, "RearrestQuery")
 
 
 DEFINITIONS = {
@@ -281,6 +293,50 @@ def _public(p: dict, keyer: Keyer, charges: dict, restricted: bool, identities: 
         item.update(person_id=r.person_id, name=name, date_of_birth=dob.isoformat() if dob else None,
                     booking_id=r.booking_id, rebooking_id=p["rebooking_id"])
     return item
+
+
+# ---------------------------------------------------------------- small-cell suppression
+
+_GROUP_COUNTS = ("released", "not_linkable", "censored", "followed", "rebooked", "no_charges_recorded")
+_CHARGE_COUNTS = ("people", "charges", *(s.value for s in Stage))
+#: What a share or a figure left empty because of suppressed counts says instead.
+WITHHELD = "withheld: computed from suppressed counts"
+
+
+def _suppress(report: dict, threshold: int, public: bool) -> None:
+    """Lines: per group, released = not_linkable + censored + followed and not_linkable adds up by reason; per
+    category of section II, the charges at each stage add up to `charges`; the scope's not_linkable adds up by
+    reason."""
+    values, lines, rates = {}, [], []
+    for gi, g in enumerate(report["groups"]):
+        p = f"groups.{gi}"
+        values.update({f"{p}.{k}": g[k] for k in _GROUP_COUNTS})
+        values.update({f"{p}.not_linkable_by_reason.{k}": n for k, n in g["not_linkable_by_reason"].items()})
+        lines.append(suppress.Line((f"{p}.not_linkable", f"{p}.censored", f"{p}.followed"), f"{p}.released"))
+        lines.append(suppress.Line(tuple(f"{p}.not_linkable_by_reason.{k}" for k in g["not_linkable_by_reason"]),
+                                   f"{p}.not_linkable"))
+        rates += [(f"{p}.{k}", (f"{p}.rebooked", f"{p}.followed")) for k in ("share", "low", "high")]
+        rates += [(f"{p}.{k}", (f"{p}.rebooked",)) for k in ("median_days", "min_days", "max_days")]
+        for ci, c in enumerate(g["new_charges"]):
+            cp = f"{p}.new_charges.{ci}"
+            values.update({f"{cp}.{k}": c[k] for k in _CHARGE_COUNTS})
+            lines.append(suppress.Line(tuple(f"{cp}.{s.value}" for s in Stage), f"{cp}.charges"))
+    scope = report["scope"]
+    values.update({f"scope.{k}": scope[k] for k in ("people", "not_linkable")})
+    values.update({f"scope.not_linkable_by_reason.{k}": n for k, n in scope["not_linkable_by_reason"].items()})
+    lines.append(suppress.Line(tuple(f"scope.not_linkable_by_reason.{k}" for k in scope["not_linkable_by_reason"]),
+                               "scope.not_linkable"))
+    suppress.apply(report, values, lines, threshold, public, rates=rates, protects=(
+        "Suppressed: the counts of sections I and II and the number of people in the fidelity section; the "
+        "shares, intervals and days to re-booking of a group whose counts are suppressed are left empty. Not "
+        "suppressed: the list of people (section III), which this report shows row by row with pseudonymous "
+        "keys — the counts can be counted from it."))
+    marked = set(report["suppression"]["cells"])
+    for gi, g in enumerate(report["groups"]):
+        if {f"groups.{gi}.rebooked", f"groups.{gi}.followed"} & marked:
+            days = " and the days to re-booking are" if f"groups.{gi}.rebooked" in marked else " is"
+            g["note"] = ("Counts of this group are too small to publish (suppressed for the public audience): the "
+                         f"share{days} not shown.")
 
 
 # ---------------------------------------------------------------- fidelity

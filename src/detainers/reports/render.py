@@ -452,9 +452,10 @@ POLICY_CHANGE_SHARES = ("honored", "declined", "transferred")
 
 
 def share_text(s: dict) -> str:
-    """{'share': .5, 'low': .24, 'high': .76} → '50.0% (23.7–76.3%)'; no decided → '—'."""
+    """{'share': .5, 'low': .24, 'high': .76} → '50.0% (23.7–76.3%)'; no decided → '—'; withheld (computed from
+    suppressed counts) → 'withheld'."""
     if s["share"] is None:
-        return "—"
+        return "withheld" if s.get("note") else "—"
     return f"{s['share']:.1%} ({s['low']:.1%}–{s['high']:.1%})"
 
 
@@ -532,12 +533,20 @@ def _policy_change_html(r: dict) -> str:
 
 # ---------------------------------------------------------------- rearrest
 
+def _is_marker(value: object) -> bool:
+    from detainers.reports.suppress import is_marker
+
+    return is_marker(value)
+
+
 REARREST_STAGES = ("pending", "convicted", "dismissed", "unknown")
 
 
 def rearrest_share(g: dict) -> str:
-    """'25.0% (4.6–69.9%)' or '—' when nobody could be followed."""
-    return share_text(g) if g["share"] is not None else "—"
+    """'25.0% (4.6–69.9%)', '—' when nobody could be followed, 'withheld' when its counts are suppressed."""
+    if g["share"] is None:
+        return "withheld" if _is_marker(g["rebooked"]) or _is_marker(g["followed"]) else "—"
+    return share_text(g)
 
 
 REARREST_STATUS = {"rebooked": "re-booked", "not_rebooked": "not re-booked", "censored": "censored",
