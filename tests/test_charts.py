@@ -151,3 +151,26 @@ def test_county_map_subset_keeps_only_the_states_shown():
                                 title="Test map", value_format="%", domain=(0, 1), synthetic=True)
     svg = charts.to_svg(spec)
     assert "Test map" in svg and "SYNTHETIC" in svg and "declines" in svg and "honors" in svg
+
+
+def test_policy_change_html_has_the_before_after_and_monthly_charts(engine, tmp_path):
+    from detainers.reports.policy_change import PolicyChangeQuery
+    from detainers.reports.policy_change import build as build_policy_change
+    from tests.pkg import write_package
+    from tests.test_report_policy_change import package as policy_change_package
+
+    import_package(engine, write_package(tmp_path / "pc", policy_change_package()))
+    with engine.begin() as conn:
+        r = build_policy_change(conn, PolicyChangeQuery("nc-franklin", date(2019, 1, 1), window_days=90,
+                                                        audience="restricted"))
+    html = render(r, "html")
+    title = "Franklin County, NC: outcome shares of decided detainers before and after 2019-01-01"
+    assert f'<svg role="img" aria-label="{title}"' in html
+    assert 'aria-label="Franklin County, NC: detainers that ended per month, by outcome"' in html
+    public = charts.report_figures(build_policy_change_public(engine, build_policy_change, PolicyChangeQuery))
+    assert "shares" not in [f.place for f in public]  # the shares are withheld (small counts): not drawn
+
+
+def build_policy_change_public(engine, build, query):
+    with engine.begin() as conn:
+        return build(conn, query("nc-franklin", date(2019, 1, 1), window_days=90))

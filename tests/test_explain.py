@@ -230,3 +230,91 @@ def test_demo_package(engine, tmp_path):
     with engine.begin() as conn:
         got = explain(conn, built[0], f"jurisdictions.{i}.counts.by_category.sex_offense_child")
     assert got["count"] == 11 and len({rec["person_key"] for rec in got["records"]}) == 11
+
+
+# ---------------------------------------------------------------- policy-change and re-arrest
+
+def _policy_change(engine, tmp_path, **kw):
+    from detainers.reports.policy_change import PolicyChangeQuery
+    from detainers.reports.policy_change import build as build_policy_change
+    from tests.test_report_policy_change import package as policy_change_package
+
+    import_package(engine, write_package(tmp_path / "pc", policy_change_package()))
+    with engine.begin() as conn:
+        return build_policy_change(conn, PolicyChangeQuery("nc-franklin", date(2019, 1, 1), window_days=90, **kw))
+
+
+def _rearrest(engine, tmp_path, **kw):
+    from detainers.reports.rearrest import RearrestQuery
+    from detainers.reports.rearrest import build as build_rearrest
+    from tests.test_report_rearrest import FROM, TO
+    from tests.test_report_rearrest import package as rearrest_package
+
+    import_package(engine, write_package(tmp_path / "ra", rearrest_package()))
+    kw.setdefault("follow_days", 100)
+    with engine.begin() as conn:
+        return build_rearrest(conn, RearrestQuery(date.fromisoformat(FROM), date.fromisoformat(TO), **kw))
+
+
+def test_every_policy_change_count_gives_back_exactly_its_detainers(engine, tmp_path):
+    report = _policy_change(engine, tmp_path, audience="restricted")
+    paths = countable(report)
+    for w in ("0", "1"):
+        assert {f"windows.{w}.{k}" for k in ("honored", "declined", "transferred", "lifted", "cancelled",
+                                              "unknown", "ended", "decided", "lodged")} <= set(paths)
+    assert any(p.startswith("monthly.") for p in paths)
+    assert explain_all(engine, report, audience="restricted") == len(paths)
+    with engine.begin() as conn:
+        after = explain(conn, report, "windows.1.declined", audience="restricted")
+    # n6 (lodged before the change, ended after it), n7, n8
+    assert sorted(rec["detainer_id"] for rec in after["records"]) == ["n6", "n7", "n8"]
+    assert all("2019-01-01" <= rec["ended_on"] <= "2019-03-31" for rec in after["records"])
+
+
+def test_policy_change_public_explain_gives_no_identity(engine, tmp_path):
+    from tests.test_report_policy_change import NAMES as PC_NAMES
+
+    report = _policy_change(engine, tmp_path, suppress_below=1)
+    with engine.begin() as conn:
+        got = explain(conn, report, "windows.1.ended")
+    assert got["count"] == got["reported"] == 6 and got["matches_report"] is True
+    text = json.dumps(got)
+    for name, dob in PC_NAMES.values():
+        assert name not in text and dob not in text
+    assert "detainer_id" not in text and "person_id" not in text and '"n6"' not in text
+    public = _policy_change(engine, tmp_path / "again")  # default threshold: the small counts are refused
+    small = next(p for p in countable(public) if p in public["suppression"]["cells"])
+    with engine.begin() as conn, pytest.raises(Refused):
+        explain(conn, public, small)
+
+
+def test_every_rearrest_count_gives_back_exactly_its_people(engine, tmp_path):
+    report = _rearrest(engine, tmp_path, audience="restricted")
+    paths = countable(report)
+    for gi in range(len(report["groups"])):
+        assert {f"groups.{gi}.{k}" for k in ("released", "followed", "rebooked")} <= set(paths)
+    assert explain_all(engine, report, audience="restricted") == len(paths)
+    with engine.begin() as conn:
+        for gi, g in enumerate(report["groups"]):
+            got = explain(conn, report, f"groups.{gi}.rebooked", audience="restricted")
+            assert got["unit"] == "released_people"
+            assert got["query"]["select"] == "rearrest_people" and got["query"]["where"]["group"] == g["group"]
+            for rec in got["records"]:
+                assert rec["status"] == "rebooked" and rec["rebooking_id"] and rec["rebooked_on"] > rec["released_on"]
+            listed = {p["person_key"] for p in report["people"] if p["group"] == g["group"]}
+            released = explain(conn, report, f"groups.{gi}.released", audience="restricted")
+            assert {rec["person_key"] for rec in released["records"]} == listed
+
+
+def test_rearrest_public_explain_gives_no_identity(engine, tmp_path):
+    from tests.test_report_rearrest import NAMES as RA_NAMES
+
+    report = _rearrest(engine, tmp_path, suppress_below=1)
+    with engine.begin() as conn:
+        got = explain(conn, report, "groups.0.released")
+    assert got["matches_report"] is True and got["count"] >= 1
+    text = json.dumps(got)
+    for name, dob in RA_NAMES.values():
+        assert name not in text and dob not in text
+    assert "person_id" not in text and "detainer_id" not in text and "rebooking_id" not in text
+    assert all(rec["person_key"] and rec["detainer"]["source"] for rec in got["records"])

@@ -131,6 +131,28 @@ def explain(conn: Connection, report: dict, path: str, *, audience: str = Audien
 
     if unit == "detainers":
         records = [detainer(r) for r in rows]
+    elif unit == "released_people":
+        charge_src = drilldown.charge_sources(conn, sorted({c.charge_id for p in rows for c in p[3]}))
+        records = []
+        for person_id, follow, row, new_charges in rows:
+            record = who(person_id)
+            b = follow["rebooking"]
+            record.update({
+                "group": follow.get("group") or spec["where"].get("group"),
+                "released_on": follow["released_on"].isoformat(),
+                "window_end": follow["window_end"].isoformat(),
+                "status": follow["status"],
+                "not_linkable_reason": follow["not_linkable_reason"],
+                "release_reason": row_reason(follow["row"]),
+                "detainer": detainer(row),
+                "rebooking_key": booking_keyer(b.booking_id) if b else None,
+                "rebooked_on": b.booked_on.isoformat() if b else None,
+                "rebooking_facility_id": b.facility_id if b else None,
+                "charges": [_charge(c, charge_src.get(c.charge_id)) for c in new_charges],
+            })
+            if restricted:
+                record["rebooking_id"] = b.booking_id if b else None
+            records.append(record)
     else:
         charge_src = drilldown.charge_sources(conn, sorted({c.charge_id for p in rows for c in p[3]}))
         records = []
@@ -158,6 +180,10 @@ def explain(conn: Connection, report: dict, path: str, *, audience: str = Audien
         audit.record(conn, "explain.restricted", {"report": report.get("report"), "path": canonical,
                                                    "records": len(records)})
     return result
+
+
+def row_reason(row) -> str | None:
+    return getattr(row, "release_reason", None)
 
 
 def _source(source_id, kind, name, sha256) -> dict | None:

@@ -21,6 +21,14 @@ ISO days, both ends included):
 ``people_held`` — people held on a day with an active detainer (the non-cooperative
 report), each counted once: `as_of`, `jurisdiction_id`, and optionally `category`
 (at least one charge of the holding booking in it) and `stage` (of that charge).
+
+``rearrest_people`` — people of one group of the re-arrest report, each counted once
+on their first release in the period, followed as the report follows them:
+`group` (declined, lifted_released, declined_under_honors, honored),
+`released_from`, `released_to`, `follow_days`, `data_through` (the last booking
+day the report used; none: everyone censored) and `status_in` (rebooked,
+not_rebooked, censored, not_linkable). Each record is the person with the
+detainer of the release and the first later booking within the window.
 """
 
 from __future__ import annotations
@@ -37,6 +45,7 @@ from detainers.store.schema import bookings, charges, detainers, facilities, reg
 DETAINER_KEYS = ("jurisdiction_id", "unplaced", "jurisdiction_in", "region", "no_region", "lodged_from", "lodged_to",
                  "ended_from", "ended_to", "outcome", "outcome_in", "open_on", "end_unknown_on")
 PEOPLE_KEYS = ("as_of", "jurisdiction_id", "category", "stage")
+REARREST_KEYS = ("group", "released_from", "released_to", "follow_days", "data_through", "status_in")
 
 
 def place(jurisdiction_id: str | None) -> dict:
@@ -51,6 +60,10 @@ def detainer_spec(**where) -> dict:
 
 def people_spec(**where) -> dict:
     return {"select": "people_held", "where": {k: v for k, v in where.items() if v is not None}}
+
+
+def rearrest_spec(**where) -> dict:
+    return {"select": "rearrest_people", "where": dict(where)}
 
 
 def _day(where: dict, key: str) -> date:
@@ -120,7 +133,36 @@ def fetch(conn: Connection, spec: dict) -> tuple[str, list]:
         return "detainers", _detainer_rows(conn, _conditions(where))
     if kind == "people_held":
         return "people", _people_held(conn, where)
-    raise InputError(f"Query spec: select must be 'detainers' or 'people_held', not {kind!r}.")
+    if kind == "rearrest_people":
+        return "released_people", _rearrest_people(conn, where)
+    raise InputError(f"Query spec: select must be 'detainers', 'people_held' or 'rearrest_people', not {kind!r}.")
+
+
+def _rearrest_people(conn: Connection, where: dict) -> list:
+    """[(person_id, follow-up, detainer row, charge rows of the first later booking)], in release order."""
+    from detainers.reports.rearrest import STATUSES, group_people  # the report's own definition of its groups
+
+    missing = set(REARREST_KEYS) - set(where)
+    unknown = set(where) - set(REARREST_KEYS)
+    if missing or unknown:
+        raise InputError(f"Query spec: rearrest_people needs exactly {', '.join(REARREST_KEYS)}.")
+    statuses = list(where["status_in"] or ())
+    if set(statuses) - set(STATUSES):
+        raise InputError(f"Query spec: status_in holds {', '.join(STATUSES)}, not {statuses!r}.")
+    try:
+        follow_days = int(where["follow_days"])
+    except (TypeError, ValueError):
+        raise InputError(f"Query spec: follow_days must be a number of days, not {where['follow_days']!r}.") from None
+    through = _day(where, "data_through") if where["data_through"] is not None else None
+    items = [p for p in group_people(conn, where["group"], _day(where, "released_from"), _day(where, "released_to"),
+                                     follow_days, through) if p["status"] in statuses]
+    ids = sorted({p["row"].detainer_id for p in items})
+    rows = {}
+    for start in range(0, len(ids), 500):
+        rows.update({r.detainer_id: r for r in _detainer_rows(conn, [detainers.c.detainer_id.in_(ids[start:start + 500])])})
+    charge_rows = custody.charges_of(conn, sorted({p["rebooking_id"] for p in items if p["rebooking_id"]}))
+    return [(p["row"].person_id, p, rows[p["row"].detainer_id],
+             charge_rows.get(p["rebooking_id"], []) if p["rebooking_id"] else []) for p in items]
 
 
 def _people_held(conn: Connection, where: dict) -> list:

@@ -339,6 +339,7 @@ def report_figures(report: dict, extras: dict | None = None) -> list[Figure]:
     """The charts that fit the report, each with its place in the page.
 
     Places: `top` (after the opening line), `outcomes` (after the declined report's section I),
+    `shares` and `monthly` (after the policy-change report's sections II and III),
     `jurisdiction:<id>` (a non-cooperative jurisdiction's section), `group:<n>` (a transfers table).
     Counts suppressed for the public audience are never drawn.
     """
@@ -350,6 +351,8 @@ def report_figures(report: dict, extras: dict | None = None) -> list[Figure]:
         return _declined_figures(report, extras)
     if kind == "transfers":
         return _transfers_figures(report)
+    if kind == "policy-change":
+        return _policy_change_figures(report)
     return []
 
 
@@ -432,6 +435,47 @@ def _declined_figures(report: dict, extras: dict) -> list[Figure]:
                           "Outline: the policy in force on the last day.",
                           suppressed_note(len(withheld), "counties with suppressed counts")],
                 value_title="decline rate", value_format="%", domain=(0, 1), synthetic=label)))
+    return figures
+
+
+#: The outcomes whose shares of `decided` the policy-change report gives.
+DECIDED_OUTCOMES = ("honored", "declined", "transferred")
+
+
+def _policy_change_figures(report: dict) -> list[Figure]:
+    """Before/after outcome shares of decided (not drawn when a share is withheld) and the monthly series."""
+    label = _label(report)
+    j = report["jurisdiction"]
+    name = f"{j['name']}, {j['state']}"
+    before, after = report["windows"]
+    change = report["period"]["change_date"]
+    figures = []
+    withheld = any(num(w[k]) is None for w in (before, after) for k in (*DECIDED_OUTCOMES, "decided"))
+    if not withheld and (before["decided"] or after["decided"]):
+        title = f"{name}: outcome shares of decided detainers before and after {change}"
+        labels = tuple(f"{w['window']} ({w['from']} – {w['to']})" for w in (before, after))
+        figures.append(Figure("shares", title, before_after_chart(
+            before, after, labels=labels, outcomes=DECIDED_OUTCOMES, synthetic=label, title=title,
+            subtitle=["Shares of decided detainers (honored + declined + transferred) that ended in each "
+                      "window, counted on the day they ended."])))
+    rows = report["monthly"]
+    split = {m["month"] for m in rows if m["window"] == "after"} & {m["month"] for m in rows if m["window"] == "before"}
+
+    def month_label(m: dict) -> str:
+        return f"{m['month']} {m['window']}" if m["month"] in split else m["month"]
+
+    series = [{"month": month_label(m), "outcome": m["outcome"], "detainers": m["count"]} for m in rows]
+    if any(num(m["detainers"]) for m in series):
+        notes = [f"{name}; before {before['from']} – {before['to']}, after {after['from']} – {after['to']}."]
+        if split:
+            notes.append(f"The month cut by the change date ({', '.join(sorted(split))}) is shown once per window.")
+        if withheld:
+            notes.append("The before/after outcome shares are withheld (computed from suppressed counts) and "
+                         "are not drawn.")
+        title = f"{name}: detainers that ended per month, by outcome"
+        figures.append(Figure("monthly", title, monthly_outcomes_chart(
+            series, months=list(dict.fromkeys(month_label(m) for m in rows)), title=title, subtitle=notes,
+            synthetic=label)))
     return figures
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import Connection
 from detainers import audit
 from detainers.analytics import provenance
 from detainers.analytics import declined as queries
+from detainers.analytics.drilldown import detainer_spec
 from detainers.analytics.policies import timeline
 from detainers.errors import InputError
 from detainers.model import Audience
@@ -163,6 +164,7 @@ def build(conn: Connection, q: PolicyChangeQuery) -> dict:
         "fidelity": [],  # written below, from the counts as shown (suppressed for the public)
         "generated_by": provenance.tool_info(),
     }
+    _add_provenance(report, q.jurisdiction_id)
     restricted = q.audience == Audience.RESTRICTED
     _suppress(report, threshold, public=not restricted)
     report["fidelity"] = _fidelity(conn, q, j, parts, comparison, change, sources, synthetic) + report["fidelity"]
@@ -234,6 +236,24 @@ def _window(name: str, first: date, last: date, ended: list, lodged: list, polic
         "decided": decided,
         "shares": shares,
     }
+
+
+def _add_provenance(report: dict, jurisdiction_id: str) -> None:
+    """Each window and each monthly row gets `provenance`: count key → the query spec of its detainers
+    (see analytics.drilldown): by the day they ended, at the jurisdiction's facilities."""
+    where = {"jurisdiction_id": jurisdiction_id}
+    for w in report["windows"]:
+        ended = {"ended_from": w["from"], "ended_to": w["to"]}
+        specs = {o: detainer_spec(**where, **ended, outcome=o) for o in ENDED_OUTCOMES}
+        specs["ended"] = detainer_spec(**where, **ended, outcome_in=list(ENDED_OUTCOMES))
+        specs["decided"] = detainer_spec(**where, **ended, outcome_in=list(DECIDED))
+        specs["lodged"] = detainer_spec(**where, lodged_from=w["from"], lodged_to=w["to"])
+        specs["open_at_end"] = detainer_spec(**where, open_on=w["to"])
+        specs["end_unknown_at_end"] = detainer_spec(**where, end_unknown_on=w["to"])
+        w["provenance"] = specs
+    for m in report["monthly"]:
+        m["provenance"] = {"count": detainer_spec(**where, ended_from=m["from"], ended_to=m["to"],
+                                                  outcome=m["outcome"])}
 
 
 def _pp(x: float) -> str:

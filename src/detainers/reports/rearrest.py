@@ -20,6 +20,7 @@ from sqlalchemy import Connection
 
 from detainers import audit
 from detainers.analytics import custody, provenance
+from detainers.analytics.drilldown import rearrest_spec
 from detainers.analytics import rearrest as queries
 from detainers.errors import InputError
 from detainers.model import Audience, Stage
@@ -123,6 +124,8 @@ def build(conn: Connection, q: RearrestQuery) -> dict:
         "fidelity": [],  # written below, from the counts as shown (suppressed for the public)
         "generated_by": provenance.tool_info(),
     }
+    for g in groups:
+        g["provenance"] = _group_provenance(g["group"], q, data_through)
     _suppress(report, threshold, public=not restricted)
     report["fidelity"] = _fidelity(conn, q, groups, facts, data_through, sources, synthetic) + report["fidelity"]
     report["manifest"] = manifest.make(conn, "rearrest", q, suppress_below=threshold)
@@ -169,6 +172,33 @@ def _members(conn: Connection, q: RearrestQuery) -> dict[str, list]:
         "declined_under_honors": [r for r in declined if r.policy_stance == "honors"],
         "honored": queries.ended_in(conn, q.date_from, q.date_to, ("honored",)),
     }
+
+
+#: Count key of a group → the follow-up statuses of the people behind it.
+COUNT_STATUSES = {"released": STATUSES, "followed": ("rebooked", "not_rebooked"), "rebooked": ("rebooked",),
+                  "not_linkable": ("not_linkable",), "censored": ("censored",)}
+
+
+def _group_provenance(group: str, q: RearrestQuery, data_through: date | None) -> dict:
+    """Count key → the query spec of the people behind it (see analytics.drilldown, `rearrest_people`)."""
+    return {key: rearrest_spec(group=group, released_from=q.date_from.isoformat(),
+                               released_to=q.date_to.isoformat(), follow_days=q.follow_days,
+                               data_through=data_through.isoformat() if data_through else None,
+                               status_in=list(statuses))
+            for key, statuses in COUNT_STATUSES.items()}
+
+
+def group_people(conn: Connection, group: str, date_from: date, date_to: date, follow_days: int,
+                 data_through: date | None) -> list[dict]:
+    """The people of one group as `build` follows them (first release in the period, status, first later
+    booking), with the last booking day the report used: the drill-down of the group's counts."""
+    if group not in {key for key, _, _ in GROUPS}:
+        raise InputError(f"Query spec: group must be one of {', '.join(k for k, _, _ in GROUPS)}, not {group!r}.")
+    rows = _members(conn, RearrestQuery(date_from, date_to, follow_days))[group]
+    everyone = sorted({r.person_id for r in rows})
+    unlinkable = _not_linkable(conn, {group: rows}, everyone)
+    later = queries.later_bookings(conn, everyone, min((r.released_on for r in rows), default=date_from))
+    return [_follow(r, follow_days, data_through, unlinkable, later) for r in _first_release(rows)]
 
 
 def _first_release(rows: list) -> list:

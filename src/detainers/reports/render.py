@@ -525,10 +525,10 @@ def _policy_change_csv(r: dict) -> str:
                           for m in r["monthly"]])
 
 
-def _policy_change_html(r: dict) -> str:
+def _policy_change_html(r: dict, page: Page | None = None) -> str:
     return _env.get_template("policy_change.html").render(
         r=r, share_text=share_text, window_policies=_window_policies, monthly=_monthly_wide(r),
-        outcomes=POLICY_CHANGE_OUTCOMES, shares=POLICY_CHANGE_SHARES)
+        outcomes=POLICY_CHANGE_OUTCOMES, shares=POLICY_CHANGE_SHARES, **(page or Page()).context())
 
 
 # ---------------------------------------------------------------- rearrest
