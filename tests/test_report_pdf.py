@@ -179,3 +179,24 @@ def test_pdf_fetches_nothing_from_a_network():
     pdf = to_pdf('<html><head></head><body><img src="http://10.255.255.1/x.png">'
                  '<link rel="stylesheet" href="https://example.invalid/x.css"><p>text</p></body></html>')
     assert pdf.startswith(b"%PDF") and time.monotonic() - started < 10
+
+
+def test_rearrest_pdf_has_summary_tables_only(engine, tmp_path):
+    import subprocess
+    from datetime import date
+
+    from detainers.datapackage.importer import import_package
+    from detainers.reports.rearrest import RearrestQuery, build
+    from detainers.reports.render import render_bytes
+    from tests.pkg import write_package
+    from tests.scenario import scenario
+
+    import_package(engine, write_package(tmp_path / "p", scenario()))
+    with engine.begin() as conn:
+        report = build(conn, RearrestQuery(date(2019, 1, 1), date(2019, 12, 31), suppress_below=1))
+    pdf = tmp_path / "r.pdf"
+    pdf.write_bytes(render_bytes(report, "pdf"))
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Re-arrest after release" in text
+    assert "P-" not in text  # no person keys: row-level detail goes to CSV/XLSX
+    assert "Row-level detail: see the CSV/XLSX export" in text

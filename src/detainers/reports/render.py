@@ -636,10 +636,10 @@ def _rearrest_csv(r: dict) -> str:
     return _csv(headers, rows)
 
 
-def _rearrest_html(r: dict) -> str:
+def _rearrest_html(r: dict, page: Page | None = None) -> str:
     return _env.get_template("rearrest.html").render(r=r, charge_text=_charge_text, plural=plural,
                                                      share=rearrest_share, stages=REARREST_STAGES,
-                                                     status=REARREST_STATUS)
+                                                     status=REARREST_STATUS, **(page or Page()).context())
 
 
 _RENDERERS.update({
