@@ -124,3 +124,14 @@ def test_every_report_prints_a_summary_when_written_to_a_file(db_url, tmp_path, 
     assert result.exit_code == 0, result.output
     assert title in result.output and f"Wrote {target}" in result.output
     assert target.read_bytes().startswith(b"%PDF")
+
+
+def test_report_rebuilds_byte_for_byte_from_its_manifest(db_url, tmp_path):
+    assert run("import", str(write_package(tmp_path / "pkg", scenario())), "--db", db_url).exit_code == 0
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    assert run("report", "declined", "--from", "2019-01-01", "--to", "2019-12-31", "--format", "json",
+               "--out", str(first), "--db", db_url).exit_code == 0
+    assert run("report", "rebuild", str(first), "--out", str(second), "--db", db_url).exit_code == 0
+    assert first.read_bytes() == second.read_bytes()
+    bad = runner.invoke(app, ["report", "rebuild", str(tmp_path / "pkg" / "people.csv"), "--db", db_url])
+    assert bad.exit_code == 2 and "cannot be read as a JSON report" in bad.stderr

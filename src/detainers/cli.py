@@ -380,6 +380,28 @@ def report_rearrest(
     emit_report(report, fmt.value, output)
 
 
+@report_app.command("rebuild")
+@handle_errors
+def report_rebuild(
+    report_file: Annotated[Path, typer.Argument(help="A report written with --format json (it carries a manifest).")],
+    fmt: Annotated[ReportFormat, typer.Option("--format", help="Output format.")] = ReportFormat.json,
+    output: Annotated[Optional[Path], typer.Option("--out", help="Write to this file instead of stdout.")] = None,
+    no_check: Annotated[bool, typer.Option(
+        "--no-check-sources", help="Rebuild even if the loaded sources differ from the report's.")] = False,
+    db: DbOption = None,
+) -> None:
+    """Make a report again from its manifest: same parameters, checked against the same sources."""
+    from detainers.reports.manifest import rebuild
+
+    try:
+        report = json.loads(report_file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"{report_file}: cannot be read as a JSON report ({exc})") from None
+    if not isinstance(report, dict) or "manifest" not in report:
+        raise InputError(f"{report_file}: has no manifest (expected a report written by detainers with --format json)")
+    emit_report(rebuild(store(db), report["manifest"], check=not no_check), fmt.value, output)
+
+
 class ExplainFormat(str, Enum):
     table = "table"
     json = "json"
