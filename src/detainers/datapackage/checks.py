@@ -12,6 +12,7 @@ from datetime import date
 from sqlalchemy import Connection, Table, select
 
 from detainers.datapackage.reader import Package, ProblemList
+from detainers.datapackage.spec import read_text
 from detainers.errors import Problem
 from detainers.offenses import CATEGORIES
 from detainers.store.schema import bookings, detainers, facilities, jurisdictions, metadata, people, policies
@@ -58,7 +59,9 @@ def _check_lengths(pkg, problems) -> None:
     for name, f in pkg.files.items():
         table = metadata.tables[f.spec.table]
         limits = [(c.name, c.stored_as, table.c[c.stored_as].type.length) for c in f.spec.columns
-                  if c.stored_as in table.c and getattr(table.c[c.stored_as].type, "length", None)]
+                  if c.stored_as in table.c and getattr(table.c[c.stored_as].type, "length", None)
+                  # cells read through a bounded reader (ids, states, vocabularies) already fit
+                  and not (pkg.read_by_spec and c.read is not read_text)]
         for label, key, limit in limits:
             longest = max((len(v) for v in (r.get(key) for r in f.rows) if isinstance(v, str)), default=0)
             if longest <= limit:

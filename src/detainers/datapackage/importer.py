@@ -158,6 +158,14 @@ def _flag_duplicates(conn: Connection, person_ids: set[str]) -> None:
     """Mark likely duplicates (same person, facility and day): flagged, never dropped."""
     if not person_ids:
         return
+    # Only people with a repeated (facility, day), or with a flag that may no longer hold, need a look.
+    key = (detainers.c.person_id, detainers.c.facility_id, detainers.c.lodged_on)
+    repeated = {r.person_id for r in conn.execute(select(*key).group_by(*key).having(func.count() > 1))}
+    flagged = {r.person_id for r in conn.execute(
+        select(detainers.c.person_id).where(detainers.c.duplicate_of.is_not(None)))}
+    person_ids = (repeated | flagged) & set(person_ids)
+    if not person_ids:
+        return
     rows = sorted(
         (r for batch in _people_detainers(conn, person_ids) for r in batch),
         key=lambda r: (r.person_id, r.facility_id, r.lodged_on, r.detainer_id))

@@ -37,6 +37,8 @@ class Package:
     synthetic: bool = False
     title: str | None = None
     warnings: list[str] = field(default_factory=list)
+    #: True when every cell went through its column's reader (ids, codes and states are then within bounds).
+    read_by_spec: bool = False
 
     def rows(self, name: str) -> list[dict]:
         """The rows of one file (empty when the package does not have it)."""
@@ -121,7 +123,7 @@ def read_package(path: Path) -> Package:
         digest.update(METADATA_FILE.encode() + b"\0" + hashlib.sha256(data).digest())
         synthetic, title = _read_metadata(data, problems)
     problems.raise_if_any()
-    return Package(path, files, digest.hexdigest(), synthetic, title, warnings)
+    return Package(path, files, digest.hexdigest(), synthetic, title, warnings, read_by_spec=True)
 
 
 def _read_metadata(data: bytes, problems: ProblemList) -> tuple[bool, str | None]:
