@@ -102,7 +102,7 @@ def county_map(values: dict[str, float], *, stances: dict[str, str | None] | Non
     table += [{"fips": f.zfill(5), "value": None, "stance": s} for f, s in stances.items() if f not in values]
 
     def geo(feature: str) -> alt.NamedData:
-        # a placeholder, swapped for the inline geometry after to_dict (Altair would walk every arc)
+        # Named data here; the TopoJSON is put inline after to_dict, since Altair would walk every arc
         return alt.NamedData(name=f"{_PLACEHOLDER}{feature}")
 
     lookup = alt.LookupData(data=alt.Data(values=table), key="fips", fields=["value", "stance"])
