@@ -5,6 +5,8 @@ from __future__ import annotations
 import getpass
 import hashlib
 import json
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timezone
 
 from sqlalchemy import Connection, insert, select
@@ -13,9 +15,25 @@ from detainers.store.schema import audit_log
 
 GENESIS = "0" * 64
 
+# Who is acting, where the caller knows better than the operating system (a web request).
+_acting: ContextVar[tuple[str, str | None] | None] = ContextVar("detainers_acting", default=None)
+
+
+@contextmanager
+def acting_as(actor: str, address: str | None = None):
+    """Within the block, entries are recorded for `actor` (and the `address` it came from)."""
+    token = _acting.set((actor, address))
+    try:
+        yield
+    finally:
+        _acting.reset(token)
+
 
 def current_actor() -> str:
-    """Who is acting: the operating-system user for the CLI."""
+    """Who is acting: the web user inside `acting_as`, else the operating-system user for the CLI."""
+    acting = _acting.get()
+    if acting is not None:
+        return acting[0]
     try:
         return f"cli:{getpass.getuser()}"
     except Exception:  # no user name in some containers
@@ -30,6 +48,9 @@ def _entry_hash(prev_hash: str, at: str, actor: str, action: str, detail: str) -
 def record(conn: Connection, action: str, detail: dict, actor: str | None = None) -> None:
     """Append one entry, chained to the last one, inside the caller's transaction."""
     actor = actor or current_actor()
+    acting = _acting.get()
+    if acting is not None and acting[1] and "address" not in detail:
+        detail = {**detail, "address": acting[1]}
     last = conn.execute(select(audit_log.c.hash).order_by(audit_log.c.entry_id.desc()).limit(1)).scalar()
     prev = last or GENESIS
     at = datetime.now(timezone.utc).replace(microsecond=0)

@@ -891,6 +891,10 @@ def root(version: Annotated[bool, typer.Option("--version", help="Print the vers
         raise typer.Exit(0)
 
 
+# The web process and its accounts live with the web package; importing registers their commands.
+from detainers.web import commands as _web_commands  # noqa: E402,F401
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

@@ -21,17 +21,17 @@ from detainers.store.schema import installation
 _SECRET_KEY = "person_key_secret"
 
 
-def installation_secret(conn: Connection) -> bytes:
-    """The installation's secret, created on first use."""
-    value = conn.execute(select(installation.c.value).where(installation.c.key == _SECRET_KEY)).scalar()
+def installation_secret(conn: Connection, name: str = _SECRET_KEY) -> bytes:
+    """One of the installation's secrets (person keys by default), created on first use."""
+    value = conn.execute(select(installation.c.value).where(installation.c.key == name)).scalar()
     if value is None:
         candidate = secrets.token_hex(32)
         try:
             with conn.begin_nested():
-                conn.execute(insert(installation).values(key=_SECRET_KEY, value=candidate))
+                conn.execute(insert(installation).values(key=name, value=candidate))
             value = candidate
         except IntegrityError:  # another process made it first
-            value = conn.execute(select(installation.c.value).where(installation.c.key == _SECRET_KEY)).scalar_one()
+            value = conn.execute(select(installation.c.value).where(installation.c.key == name)).scalar_one()
     return bytes.fromhex(value)
 
 

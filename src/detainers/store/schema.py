@@ -273,3 +273,37 @@ LOAD_ORDER = (
     detainers,
     charges,
 )
+
+# Web accounts. Passwords are argon2 hashes; nothing here is ever deleted (accounts are disabled).
+users = Table(
+    "users",
+    metadata,
+    Column("user_id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("password_hash", Text, nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("disabled", Boolean, nullable=False, default=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# A signed-in browser: the cookie carries a random id, stored here only as its hash,
+# so signing out (or disabling the account) ends the session at once.
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("session_hash", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.user_id"), nullable=False, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("address", Text),
+)
+
+# Failed sign-ins, for rate limiting across processes (pruned as they age out).
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("failure_id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("username", String(64), nullable=False, index=True),
+    Column("address", Text, nullable=False),
+)

@@ -1,0 +1,72 @@
+"""Signing in and out. Sign-ins, failures and sign-outs go to the audit log, with the address."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse
+from starlette.exceptions import HTTPException
+
+from detainers import accounts, audit
+from detainers.web.deps import csrf_checked
+from detainers.web.security import end_session, new_sid, record_failure, sign_in_limit, start_session
+from detainers.web.templating import page
+
+router = APIRouter(include_in_schema=False)
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site (no scheme, no host, no `//`), else the home page."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else "/"
+
+
+@router.get("/login")
+def login_form(request: Request, next: str | None = None):
+    return page(request, "login.html", title="Sign in", next=safe_next(next), error=None, username="")
+
+
+@router.post("/login", dependencies=[Depends(csrf_checked)])
+def login(request: Request, username: str = Form("", max_length=200), password: str = Form("", max_length=1024),
+          next: str = Form("/", max_length=2000)):
+    p = request.state.principal
+    settings = request.app.state.settings
+    engine = request.app.state.engine
+    with engine.begin() as conn:
+        limit = sign_in_limit(conn, username, p.address, settings.max_failures_per_user,
+                              settings.max_failures_per_address)
+        if limit.blocked:
+            audit.record(conn, "sign-in-refused", {"username": username[:64], "address": p.address,
+                                                   "reason": "rate limit"}, actor="web:anonymous")
+    if limit.blocked:
+        minutes = (limit.retry_after + 59) // 60
+        raise HTTPException(429, f"Too many failed sign-ins. Try again in {minutes} minute"
+                                 f"{'s' if minutes != 1 else ''}.", headers={"Retry-After": str(limit.retry_after)})
+    with engine.begin() as conn:
+        user = accounts.authenticate(conn, username, password)
+        if user is None:
+            record_failure(conn, username, p.address)
+            audit.record(conn, "sign-in-failed", {"username": username[:64], "address": p.address},
+                         actor="web:anonymous")
+        else:
+            sid = start_session(conn, user, settings.session_hours, p.address)
+            audit.record(conn, "sign-in", {"address": p.address}, actor=f"web:{user.username}")
+    if user is None:
+        return page(request, "login.html", status_code=401, title="Sign in", next=safe_next(next),
+                    error="That user name and password do not match an account.", username=username[:64])
+    request.state.set_sid = sid  # a fresh id: whatever cookie came in is not carried into the session
+    return RedirectResponse(safe_next(next), status_code=303)
+
+
+@router.post("/logout", dependencies=[Depends(csrf_checked)])
+def logout(request: Request):
+    p = request.state.principal
+    if p.user is not None:
+        with request.app.state.engine.begin() as conn:
+            end_session(conn, p.sid)
+            audit.record(conn, "sign-out", {"address": p.address}, actor=p.actor)
+    request.state.set_sid = new_sid()
+    return RedirectResponse("/", status_code=303)

@@ -1,0 +1,116 @@
+"""Web fixtures: the demo data behind a real app, on every backend, with one account per role.
+
+`site` is shared by the tests of a session and must not be changed by them (it is
+read-only by convention: tests that sign up, upload or edit use `fresh_site`).
+`signed_in(site, role)` returns a TestClient that has signed in through the real form.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, select, text
+
+from detainers import accounts
+from detainers.datapackage.importer import import_package
+from detainers.demo import write_demo_package
+from detainers.store.db import open_store
+from detainers.store.schema import person_identities
+from detainers.web.app import create_app
+from detainers.web.settings import WebSettings
+from tests.conftest import BACKENDS, PG_ADMIN_URL
+
+PASSWORD = "correct horse battery staple"
+ROLES = ("admin", "analyst", "viewer")
+
+
+@dataclass
+class Site:
+    url: str
+    app: object
+    engine: object
+    backend: str
+
+    def identities(self) -> list[tuple[str, str | None]]:
+        """Every name and date of birth in the database (what must never reach the public)."""
+        with self.engine.connect() as conn:
+            return [(r.name, r.date_of_birth.isoformat() if r.date_of_birth else None)
+                    for r in conn.execute(select(person_identities.c.name, person_identities.c.date_of_birth))]
+
+
+def csrf_of(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "the page has no CSRF token"
+    return match.group(1)
+
+
+def sign_in(client: TestClient, username: str, password: str = PASSWORD):
+    token = csrf_of(client.get("/login").text)
+    return client.post("/login", data={"username": username, "password": password, "csrf_token": token,
+                                       "next": "/"}, follow_redirects=False)
+
+
+def signed_in(site: Site, role: str | None) -> TestClient:
+    """A client for a role (None: anonymous). Each role's account is called by its role's name."""
+    client = TestClient(site.app, raise_server_exceptions=False)
+    if role is not None:
+        response = sign_in(client, role)
+        assert response.status_code == 303, response.text
+    return client
+
+
+def _populate(url: str, tmp_path) -> None:
+    engine = open_store(url)
+    write_demo_package(tmp_path / "demo")
+    import_package(engine, tmp_path / "demo")
+    with engine.begin() as conn:
+        for role in ROLES:
+            accounts.add(conn, role, PASSWORD, role, actor="test")
+    engine.dispose()
+
+
+def _pg_database():
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"detainers_web_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    return admin, name, PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+def _make_site(backend: str, tmp_path, settings: dict | None = None):
+    admin = name = None
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'web.db'}"
+    else:
+        admin, name, url = _pg_database()
+    _populate(url, tmp_path)
+    app = create_app(WebSettings(db_url=url, **(settings or {})))
+    site = Site(url, app, app.state.engine, backend)
+
+    def close():
+        site.engine.dispose()
+        if admin is not None:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+    return site, close
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def site(request, tmp_path_factory):
+    """The demo data and three accounts, shared read-only by the session's web tests."""
+    built, close = _make_site(request.param, tmp_path_factory.mktemp(f"web-{request.param}"))
+    yield built
+    close()
+
+
+@pytest.fixture(params=BACKENDS)
+def fresh_site(request, tmp_path):
+    """Like `site`, but the test's own: it may sign in wrongly, upload, change roles."""
+    built, close = _make_site(request.param, tmp_path)
+    yield built
+    close()
