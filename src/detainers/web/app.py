@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from detainers import __version__
+from detainers import __version__, audit
 from detainers.errors import InputError, StoreError
 from detainers.privacy import installation_secret
 from detainers.store.db import open_store
@@ -63,7 +63,9 @@ def create_app(settings: WebSettings) -> FastAPI:
         request.state.principal = Principal(user, sid, address)
         request.state.set_sid = None  # a route that signs in or out puts the new id here
         try:
-            response = await call_next(request)
+            # Audit entries made while answering (report builders, ingests) name the web user and address.
+            with audit.acting_as(request.state.principal.actor, address):
+                response = await call_next(request)
         except Exception as exc:  # no stack trace reaches the visitor; the log keeps it
             response = internal_error(request, exc)
         new = request.state.set_sid or (sid if fresh else None)
