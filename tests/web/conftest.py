@@ -8,6 +8,7 @@ read-only by convention: tests that sign up, upload or edit use `fresh_site`).
 from __future__ import annotations
 
 import re
+import shutil
 import uuid
 from dataclasses import dataclass
 
@@ -73,44 +74,74 @@ def _populate(url: str, tmp_path) -> None:
     engine.dispose()
 
 
-def _pg_database():
+def _pg_database(template: str | None = None):
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     name = f"detainers_web_{uuid.uuid4().hex[:10]}"
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
     return admin, name, PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
 
 
-def _make_site(backend: str, tmp_path, settings: dict | None = None):
+def _drop(admin, name) -> None:
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def populated(tmp_path_factory):
+    """One populated database per backend, made once; sites are copies of it."""
+    made: dict[str, tuple] = {}
+
+    def get(backend: str):
+        if backend not in made:
+            where = tmp_path_factory.mktemp(f"web-template-{backend}")
+            if backend == "sqlite":
+                path = where / "template.db"
+                _populate(f"sqlite:///{path}", where)
+                made[backend] = (path, None)
+            else:
+                admin, name, url = _pg_database()
+                _populate(url, where)
+                made[backend] = (name, admin)
+        return made[backend]
+
+    yield get
+    for backend, (name, admin) in made.items():
+        if admin is not None:
+            _drop(admin, name)
+
+
+def _make_site(backend: str, tmp_path, populated, settings: dict | None = None):
+    template, _ = populated(backend)
     admin = name = None
     if backend == "sqlite":
-        url = f"sqlite:///{tmp_path / 'web.db'}"
+        path = tmp_path / "web.db"
+        shutil.copy(template, path)
+        url = f"sqlite:///{path}"
     else:
-        admin, name, url = _pg_database()
-    _populate(url, tmp_path)
+        admin, name, url = _pg_database(template)
     app = create_app(WebSettings(db_url=url, **(settings or {})))
     site = Site(url, app, app.state.engine, backend)
 
     def close():
         site.engine.dispose()
         if admin is not None:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+            _drop(admin, name)
     return site, close
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def site(request, tmp_path_factory):
+def site(request, tmp_path_factory, populated):
     """The demo data and three accounts, shared read-only by the session's web tests."""
-    built, close = _make_site(request.param, tmp_path_factory.mktemp(f"web-{request.param}"))
+    built, close = _make_site(request.param, tmp_path_factory.mktemp(f"web-{request.param}"), populated)
     yield built
     close()
 
 
 @pytest.fixture(params=BACKENDS)
-def fresh_site(request, tmp_path):
+def fresh_site(request, tmp_path, populated):
     """Like `site`, but the test's own: it may sign in wrongly, upload, change roles."""
-    built, close = _make_site(request.param, tmp_path)
+    built, close = _make_site(request.param, tmp_path, populated)
     yield built
     close()

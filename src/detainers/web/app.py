@@ -156,7 +156,8 @@ def _error_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, exc: StarletteHTTPException):
         message = exc.detail if isinstance(exc.detail, str) else "error"
         if exc.status_code == 404 and message == "Not Found":
-            message = "There is no page at this address."
+            message = ("No API operation at this address (see /api/docs)." if _wants_json(request)
+                       else "There is no page at this address.")
         if _wants_json(request):
             response = _json_error(exc.status_code, message)
         else:
