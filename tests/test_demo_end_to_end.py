@@ -48,3 +48,6 @@ def test_demo_command_exits_0(tmp_path):
     result = CliRunner().invoke(app, ["demo", "--db", db, "--out", str(tmp_path / "o")])
     assert result.exit_code == 0, result.output
     assert "SYNTHETIC" in result.output
+    # It says how to open the dashboard on the same database.
+    assert f"detainers serve --db {db}" in result.output
+    assert "http://127.0.0.1:8000/" in result.output

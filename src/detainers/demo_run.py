@@ -7,7 +7,7 @@ from pathlib import Path
 from rich.console import Console
 
 from detainers.analytics.stats import OutcomeQuery, outcome_stats
-from detainers.config import redact_url
+from detainers.config import DEFAULT_DB_URL, redact_url
 from detainers.datapackage.importer import import_package
 from detainers.demo import SYNTHETIC_NOTE, write_demo_package
 from detainers.fiscal import fiscal_year_bounds
@@ -62,5 +62,11 @@ def run_demo(url: str, output: Path, *, scale: int | None = None, console: Conso
     console.print("Reports written:")
     for path in written:
         console.print(f"  {path}")
+    db_flag = "" if url == DEFAULT_DB_URL else f" --db {redact_url(url)}"
+    console.print("Dashboard and API on this data (anonymous visitors see the public audience):")
+    console.print(f"  detainers serve{db_flag}                     then open http://127.0.0.1:8000/ "
+                  "(API docs at /api/docs)")
+    console.print(f"  detainers users add analyst --role analyst{db_flag}   to sign in and see the restricted "
+                  "audience (asks for a password)")
     console.print(f"[bold yellow]{SYNTHETIC_NOTE}[/]")
     return {"held": held, "child": child, "fy2017_honored": region_row["honored"], "files": [str(p) for p in written]}
