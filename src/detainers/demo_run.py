@@ -63,10 +63,10 @@ def run_demo(url: str, output: Path, *, scale: int | None = None, console: Conso
     for path in written:
         console.print(f"  {path}")
     db_flag = "" if url == DEFAULT_DB_URL else f" --db {redact_url(url)}"
-    console.print("Dashboard and API on this data (anonymous visitors see the public audience):")
-    console.print(f"  detainers serve{db_flag}                     then open http://127.0.0.1:8000/ "
-                  "(API docs at /api/docs)")
-    console.print(f"  detainers users add analyst --role analyst{db_flag}   to sign in and see the restricted "
-                  "audience (asks for a password)")
+    console.print("Dashboard and JSON API on this data:")
+    console.print(f"  detainers serve{db_flag}")
+    console.print("  then open http://127.0.0.1:8000/ (public audience; API docs at http://127.0.0.1:8000/api/docs)")
+    console.print("To sign in and see the restricted audience, first make an account (it asks for a password):")
+    console.print(f"  detainers users add analyst --role analyst{db_flag}")
     console.print(f"[bold yellow]{SYNTHETIC_NOTE}[/]")
     return {"held": held, "child": child, "fy2017_honored": region_row["honored"], "files": [str(p) for p in written]}

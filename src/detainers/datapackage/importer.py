@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -59,8 +60,12 @@ class ImportResult:
         }
 
 
-def import_package(engine: Engine, path: Path, *, actor: str | None = None) -> ImportResult:
-    """Import the package at `path`; raises InputError (and changes nothing) if it is bad."""
+def import_package(engine: Engine, path: Path, *, actor: str | None = None,
+                   stage: Callable[[str], None] | None = None) -> ImportResult:
+    """Import the package at `path`; raises InputError (and changes nothing) if it is bad.
+
+    `stage(text)`, if given, hears each step ("reading", "checking", "writing", "deriving outcomes").
+    """
     sha = package_digest(path)
     with engine.connect() as conn:
         previous = conn.execute(
@@ -68,10 +73,16 @@ def import_package(engine: Engine, path: Path, *, actor: str | None = None) -> I
         ).first()
     if previous is not None:
         return ImportResult(str(path), sha, previous.source_id, True, bool(previous.synthetic))
+    if stage is not None:
+        stage("reading")
     pkg = read_package(path)
     with engine.begin() as conn:
+        if stage is not None:
+            stage("checking")
         check_package(conn, pkg).raise_if_any()
-        result = write_package(conn, pkg)
+        if stage is not None:
+            stage("writing")
+        result = write_package(conn, pkg, stage=stage)
         audit.record(conn, "import", {"path": str(path), "sha256": pkg.sha256, "source_id": result.source_id},
                      actor)
     return result
@@ -94,7 +105,8 @@ class SourceInfo:
     rows_read: int | None = None
 
 
-def write_package(conn: Connection, pkg: Package, info: SourceInfo = SourceInfo()) -> ImportResult:
+def write_package(conn: Connection, pkg: Package, info: SourceInfo = SourceInfo(), *,
+                  stage: Callable[[str], None] | None = None) -> ImportResult:
     """Write a checked package (or an ingested file shaped as one) inside the caller's transaction."""
     counts = {name: len(f.rows) for name, f in pkg.files.items()}
     source_id = conn.execute(insert(sources).values(
@@ -125,6 +137,8 @@ def write_package(conn: Connection, pkg: Package, info: SourceInfo = SourceInfo(
             _write_identities(conn, written.rows, source_id)
         if spec.name == "charges.csv":
             result.detainer_lines_in_charges = sum(1 for r in written.rows if r["is_detainer_line"])
+    if stage is not None:
+        stage("deriving outcomes")
     # Detainers already stored whose people have new or changed bookings may link or end differently now
     # (none can, when every stored detainer was just written, as in a first import).
     stored = conn.execute(select(func.count()).select_from(detainers)).scalar_one()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -80,8 +81,12 @@ def default_family(kind: str, path: Path, options: IngestOptions) -> str:
 
 
 def ingest(engine: Engine, kind: str, path: Path, options: IngestOptions = IngestOptions(), *,
-           family: str | None = None, progress=None, actor: str | None = None) -> IngestResult:
-    """Ingest one file of a known kind; raises InputError (changing nothing) when it cannot."""
+           family: str | None = None, progress=None, actor: str | None = None,
+           stage: Callable[[str], None] | None = None) -> IngestResult:
+    """Ingest one file of a known kind; raises InputError (changing nothing) when it cannot.
+
+    `progress(n)` hears the records read so far; `stage(text)` hears each step ("reading", "checking", …).
+    """
     if kind not in SOURCES:
         raise InputError(f"Unknown source kind {kind!r} (expected one of: {', '.join(SOURCES)})")
     path = Path(path)
@@ -96,23 +101,31 @@ def ingest(engine: Engine, kind: str, path: Path, options: IngestOptions = Inges
     if previous is not None:
         return IngestResult(kind, str(path), sha, previous, True, family)
     _check_options(engine, options)
+    if stage is not None:
+        stage("reading")
     extract = reader(kind).read(path, options, progress)
     _apply_thresholds(path, extract)
     if kind == "287g-roster":
         from detainers.ingest.roster_load import load_roster
 
+        if stage is not None:
+            stage("writing the list and deriving agreements")
         return load_roster(engine, extract, sha, family, actor)
     pkg = _as_package(extract, sha)
     with engine.begin() as conn:
+        if stage is not None:
+            stage("checking")
         _place_facilities(conn, pkg)
         if kind == "roster-snapshot":
             _apply_snapshot(conn, pkg, extract)
         _raise_for(path, check_package(conn, pkg))
         previous_id, removed = _reconcile(conn, pkg, family, kind)
         quality = dict(sorted(extract.quality.items()))
+        if stage is not None:
+            stage("writing")
         written = write_package(conn, pkg, SourceInfo(
             kind=kind, family=family, sheet=extract.sheet, quality=quality,
-            as_of=options.as_of, rows_read=extract.records))
+            as_of=options.as_of, rows_read=extract.records), stage=stage)
         result = _result(conn, kind, path, sha, family, written, extract, previous_id, removed)
         audit.record(conn, "ingest", {"kind": kind, "path": str(path), "sha256": sha,
                                       "source_id": written.source_id}, actor)

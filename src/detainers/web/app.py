@@ -80,6 +80,10 @@ def create_app(settings: WebSettings) -> FastAPI:
 
     _error_handlers(app)
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon():
+        return RedirectResponse("/static/favicon.svg", status_code=301)
+
     @app.get("/api/docs", include_in_schema=False)
     def api_docs(request: Request):
         """Swagger UI, vendored (no CDN), started by a static script."""
