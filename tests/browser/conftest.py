@@ -50,7 +50,7 @@ def server(tmp_path_factory):
     engine.dispose()
     port = _free_port()
     log = (where / "server.log").open("w")
-    process = subprocess.Popen([sys.executable, "-m", "detainers.cli", "serve", "--db", url, "--port", str(port)],
+    process = subprocess.Popen([sys.executable, "-m", "detainers", "serve", "--db", url, "--port", str(port)],
                                stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "DETAINERS_ANONYMOUS": "viewer"})
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60

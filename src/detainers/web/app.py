@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -41,7 +42,16 @@ def create_app(settings: WebSettings) -> FastAPI:
     engine = open_store(settings.db_url)
     with engine.begin() as conn:
         secret = installation_secret(conn, "web_session_secret")
-    app = FastAPI(title="detainers", version=__version__, description=API_DESCRIPTION,
+    @asynccontextmanager
+    async def lifespan(application: FastAPI):
+        yield
+        # Stopping: let a running ingest finish its transaction, then close the pool.
+        jobs = getattr(application.state, "upload_jobs", None)
+        if jobs is not None:
+            jobs.shutdown()
+        engine.dispose()
+
+    app = FastAPI(title="detainers", version=__version__, description=API_DESCRIPTION, lifespan=lifespan,
                   docs_url=None, redoc_url=None, openapi_url="/api/v1/openapi.json")
     app.state.engine = engine
     app.state.settings = settings
