@@ -43,6 +43,32 @@ class Site:
                     for r in conn.execute(select(person_identities.c.name, person_identities.c.date_of_birth))]
 
 
+class IdentityFinder:
+    """Finds any seeded name or date of birth (or, given them, raw person, booking and detainer ids)
+    in a text, in time linear in the text."""
+
+    WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+    DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+    US_DAY = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
+
+    TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]*")
+
+    def __init__(self, identities, raw_ids=()) -> None:
+        self.names = {" ".join(n.split()) for n, _ in identities if n}
+        self.days = {d for _, d in identities if d}
+        self.ids = set(raw_ids)
+        self.widest = max(len(n.split()) for n in self.names)
+
+    def __call__(self, text: str) -> set[str]:
+        words = self.WORD.findall(text)
+        found = {d for d in self.DAY.findall(text) if d in self.days}
+        found |= {f"{y}-{int(m):02d}-{int(d):02d}" for m, d, y in self.US_DAY.findall(text)} & self.days
+        found |= set(self.TOKEN.findall(text)) & self.ids
+        for width in range(2, self.widest + 1):
+            found |= {" ".join(words[i:i + width]) for i in range(len(words) - width + 1)} & self.names
+        return found
+
+
 def csrf_of(html: str) -> str:
     match = re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert match, "the page has no CSRF token"

@@ -36,7 +36,7 @@ from detainers.web.api_queries import (
     known,
     region_list,
 )
-from detainers.web.deps import Forbidden, Principal, engine, principal
+from detainers.web.deps import Forbidden, NotSignedIn, Principal, engine, principal
 from detainers.web.search import search_people
 
 ERRORS = {
@@ -267,9 +267,11 @@ def search(
     engine=Depends(engine),
     limit: Annotated[int, Query(ge=1, le=200, description="At most this many people.")] = 50,
 ):
+    if p.user is None:
+        raise NotSignedIn()
     if not p.restricted:
-        raise Forbidden("Search shows names and dates of birth: it needs the analyst or admin role"
-                        + (" (sign in)." if p.user is None else f"; you are signed in as {p.role}."))
+        raise Forbidden("Search shows names and dates of birth: it needs the analyst or admin role; "
+                        f"you are signed in as {p.role}.")
     with engine.begin() as conn:
         found = search_people(conn, q, Keyer(installation_secret(conn)), limit=limit + 1)
         audit.record(conn, "view.search", {"q": q, "people": min(len(found), limit)})

@@ -127,8 +127,7 @@ def _error_handlers(app: FastAPI) -> None:
     @app.exception_handler(NotSignedIn)
     async def not_signed_in(request: Request, exc: NotSignedIn):
         if _wants_json(request):
-            return _json_error(401, "Sign in first (POST /login); this installation does not allow "
-                                    "anonymous access here.")
+            return _json_error(401, "Sign in first (POST /login): this needs a signed-in user.")
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         from urllib.parse import quote
 
