@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: install demo test test-sqlite bench clean
+.PHONY: install demo serve test test-sqlite test-browser bench clean
 
 install: $(VENV)/.installed
 
@@ -19,6 +19,10 @@ $(VENV)/.installed: pyproject.toml
 demo: install
 	$(BIN)/detainers demo
 
+# The dashboard on the demo database (run `make demo` first): http://127.0.0.1:8000/
+serve: install
+	$(BIN)/detainers serve
+
 test: install
 	./scripts/ensure-postgres
 	./scripts/ensure-test-tools
@@ -29,8 +33,13 @@ test-sqlite: install
 	./scripts/ensure-test-tools
 	DETAINERS_TEST_BACKENDS=sqlite $(BIN)/pytest
 
+# The browser tests alone (Debian's chromium through Playwright); screenshots in test-artifacts/.
+test-browser: install
+	./scripts/ensure-test-tools
+	$(BIN)/pytest tests/browser
+
 bench: install
 	$(BIN)/python benchmarks/import_report.py
 
 clean:
-	rm -rf $(VENV) demo-output detainers.db .pytest_cache
+	rm -rf $(VENV) demo-output detainers.db .pytest_cache test-artifacts
