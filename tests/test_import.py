@@ -266,3 +266,25 @@ def test_likely_duplicates_are_flagged_not_dropped(engine, tmp_path):
         flags = dict(conn.execute(select(detainers.c.detainer_id, detainers.c.duplicate_of)).all())
     assert flags["d1-again"] == "d1" and flags["d1"] is None
     assert sum(1 for v in flags.values() if v) == 1
+
+
+@pytest.mark.parametrize("value", ["2019-11-01", '"2019-11-01"'])
+def test_a_package_says_which_day_it_describes(engine, tmp_path, value):
+    path = write_package(tmp_path / "pkg", scenario())
+    (path / "package.toml").write_text(f"as_of = {value}\n", encoding="utf-8")
+    import_package(engine, path)
+    with engine.connect() as conn:
+        as_of = conn.execute(select(sources.c.as_of)).scalar_one()
+    assert as_of.date().isoformat() == "2019-11-01"
+
+
+@pytest.mark.parametrize("value", ['"2019-02-30"', '"last week"', "12"])
+def test_a_package_day_that_is_not_a_date_is_refused(engine, tmp_path, value):
+    path = write_package(tmp_path / "pkg", scenario())
+    (path / "package.toml").write_text(f"as_of = {value}\n", encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        import_package(engine, path)
+    assert "package.toml" in caught.value.message() and "as_of" in caught.value.message()
+    assert "is not a date (YYYY-MM-DD)" in caught.value.message()
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(sources)).scalar_one() == 0

@@ -11,7 +11,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, time, timezone
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, delete, func, insert, or_, select
@@ -88,6 +88,14 @@ def import_package(engine: Engine, path: Path, *, actor: str | None = None,
     return result
 
 
+def _as_of(info: SourceInfo, pkg) -> datetime | None:
+    """The day the source describes: an ingest's --as-of, else a package's own `as_of`."""
+    if info.as_of is not None:
+        return info.as_of
+    day = getattr(pkg, "as_of", None)
+    return datetime.combine(day, time()) if day is not None else None
+
+
 def row_hash(values: tuple) -> str:
     """A short fingerprint of the values a source gave for one row."""
     return hashlib.blake2b(repr(values).encode(), digest_size=16).hexdigest()
@@ -115,7 +123,7 @@ def write_package(conn: Connection, pkg: Package, info: SourceInfo = SourceInfo(
         rows_read=info.rows_read if info.rows_read is not None else sum(counts.values()),
         row_counts=json.dumps(counts, sort_keys=True), synthetic=pkg.synthetic,
         notes=json.dumps(pkg.warnings), family=info.family, sheet=info.sheet,
-        quality=json.dumps(info.quality or {}, sort_keys=True), as_of=info.as_of,
+        quality=json.dumps(info.quality or {}, sort_keys=True), as_of=_as_of(info, pkg),
     ).returning(sources.c.source_id)).scalar_one()
     result = ImportResult(str(pkg.path), pkg.sha256, source_id, False, pkg.synthetic, warnings=list(pkg.warnings))
     rebooked: set[str] = set()  # people whose bookings were added or changed

@@ -10,6 +10,7 @@ import csv
 import hashlib
 import io
 import tomllib
+from datetime import date, datetime
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,6 +40,8 @@ class Package:
     warnings: list[str] = field(default_factory=list)
     #: True when every cell went through its column's reader (ids, codes and states are then within bounds).
     read_by_spec: bool = False
+    #: The day the package describes (package.toml `as_of`), if it says.
+    as_of: date | None = None
 
     def rows(self, name: str) -> list[dict]:
         """The rows of one file (empty when the package does not have it)."""
@@ -117,27 +120,40 @@ def read_package(path: Path) -> Package:
         digest.update(spec.name.encode() + b"\0" + file_digest.digest())
         rows = _read_file(spec, data, problems, warnings)
         files[spec.name] = PackageFile(spec, rows, file_digest.hexdigest())
-    synthetic, title = False, None
+    synthetic, title, as_of = False, None, None
     if METADATA_FILE in present:
         data = present[METADATA_FILE].read_bytes()
         digest.update(METADATA_FILE.encode() + b"\0" + hashlib.sha256(data).digest())
-        synthetic, title = _read_metadata(data, problems)
+        synthetic, title, as_of = _read_metadata(data, problems)
     problems.raise_if_any()
-    return Package(path, files, digest.hexdigest(), synthetic, title, warnings, read_by_spec=True)
+    return Package(path, files, digest.hexdigest(), synthetic, title, warnings, read_by_spec=True, as_of=as_of)
 
 
-def _read_metadata(data: bytes, problems: ProblemList) -> tuple[bool, str | None]:
+def _read_metadata(data: bytes, problems: ProblemList) -> tuple[bool, str | None, date | None]:
     try:
         meta = tomllib.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         problems.add(Problem(METADATA_FILE, None, None, None, f"cannot be read as TOML: {exc}"))
-        return False, None
+        return False, None, None
     synthetic = meta.get("synthetic", False)
     if not isinstance(synthetic, bool):
         problems.add(Problem(METADATA_FILE, None, "synthetic", str(synthetic), "is not true or false"))
         synthetic = False
     title = meta.get("title")
-    return synthetic, str(title) if title is not None else None
+    as_of = meta.get("as_of")
+    if isinstance(as_of, str):
+        try:
+            as_of = date.fromisoformat(as_of) if len(as_of) == 10 else None
+        except ValueError:
+            as_of = None
+        if as_of is None:
+            problems.add(Problem(METADATA_FILE, None, "as_of", str(meta.get("as_of")), "is not a date (YYYY-MM-DD)"))
+    elif isinstance(as_of, datetime):
+        as_of = as_of.date()
+    elif as_of is not None and not isinstance(as_of, date):
+        problems.add(Problem(METADATA_FILE, None, "as_of", str(as_of), "is not a date (YYYY-MM-DD)"))
+        as_of = None
+    return synthetic, str(title) if title is not None else None, as_of
 
 
 def _decode(spec: FileSpec, data: bytes, problems: ProblemList) -> str | None:
