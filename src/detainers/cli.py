@@ -516,17 +516,9 @@ def stats_outcomes(
 
 def _known_or_fail(conn, jurisdiction_ids, region: str | None = None) -> None:
     """Unknown ids and regions are errors, not empty answers."""
-    from sqlalchemy import select
+    from detainers.analytics.policies import check_known
 
-    from detainers.analytics.policies import unknown_jurisdictions
-    from detainers.store.schema import regions
-
-    missing = unknown_jurisdictions(conn, jurisdiction_ids)
-    if missing:
-        raise InputError(f"--jurisdiction: {', '.join(map(repr, missing))} is not a known jurisdiction id")
-    if region is not None and conn.execute(select(regions.c.region).where(regions.c.region == region)
-                                           .limit(1)).first() is None:
-        raise InputError(f"--region: {region!r} is not a known region (see regions.csv)")
+    check_known(conn, jurisdiction_ids, region, flag="--")
 
 
 def _dim_columns(dims) -> list[str]:

@@ -399,7 +399,7 @@ def test_stats_default_to_jurisdictions_and_deduplicate_dimensions(clients):
     ("jurisdiction=nowhere", "jurisdiction: 'nowhere' is not a known jurisdiction id"),
     ("jurisdiction=nowhere&jurisdiction=elsewhere", "jurisdiction: 'nowhere', 'elsewhere' are not known "
                                                     "jurisdiction ids"),
-    ("region=Atlantis", "region: 'Atlantis' is not a known region (see /api/v1/regions)"),
+    ("region=Atlantis", "region: 'Atlantis' is not a known region (see regions.csv)"),
 ])
 def test_stats_refuse_unknown_jurisdictions_and_regions(clients, query, message):
     response = clients["viewer"].get(f"/api/v1/stats/outcomes?{query}")

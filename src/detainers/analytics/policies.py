@@ -51,6 +51,21 @@ def unknown_jurisdictions(conn: Connection, ids: tuple[str, ...] | list[str]) ->
     return [i for i in ids if i not in found]
 
 
+def check_known(conn: Connection, jurisdiction_ids, region: str | None = None, *, flag: str = "--") -> None:
+    """Unknown jurisdiction ids and regions are errors, not empty answers. `flag` prefixes the parameter
+    name in the message: "--" for the command line ("--jurisdiction"), "" for the web ("jurisdiction")."""
+    from detainers.errors import InputError
+    from detainers.store.schema import regions
+
+    missing = unknown_jurisdictions(conn, tuple(jurisdiction_ids or ()))
+    if missing:
+        what = "is not a known jurisdiction id" if len(missing) == 1 else "are not known jurisdiction ids"
+        raise InputError(f"{flag}jurisdiction: {', '.join(map(repr, missing))} {what}")
+    if region is not None and conn.execute(select(regions.c.region).where(regions.c.region == region)
+                                           .limit(1)).first() is None:
+        raise InputError(f"{flag}region: {region!r} is not a known region (see regions.csv)")
+
+
 def timeline(conn: Connection, jurisdiction_id: str) -> list:
     """Every policy of one jurisdiction, oldest first."""
     return list(conn.execute(

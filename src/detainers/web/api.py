@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException
 
 from detainers import audit
 from detainers.analytics.jurisdictions import jurisdiction_detail, jurisdiction_list
-from detainers.analytics.policies import unknown_jurisdictions
+from detainers.analytics.policies import check_known, unknown_jurisdictions
 from detainers.analytics.provenance import SYNTHETIC_LABEL, is_synthetic, source_list
 from detainers.analytics.stats import OutcomeQuery, outcome_stats
 from detainers.errors import InputError
@@ -25,7 +25,6 @@ from detainers.model import Outcome
 from detainers.offenses import classify as classify_charge
 from detainers.privacy import Keyer, installation_secret
 from detainers.store.schema import facilities as facilities_table
-from detainers.store.schema import regions as regions_table
 from detainers.web import api_models as m
 from detainers.web.api_queries import (
     DetainerFilter,
@@ -209,12 +208,7 @@ def stats_outcomes(
     ids = tuple(dict.fromkeys(jurisdiction or ()))
     query = OutcomeQuery(dims, cohort, date_from, date_to, ids, region)
     with engine.connect() as conn:
-        missing = unknown_jurisdictions(conn, ids)
-        if missing:
-            what = "is not a known jurisdiction id" if len(missing) == 1 else "are not known jurisdiction ids"
-            raise InputError(f"jurisdiction: {', '.join(map(repr, missing))} {what}")
-        if region is not None and not known(conn, regions_table, regions_table.c.region, region):
-            raise InputError(f"region: {region!r} is not a known region (see /api/v1/regions)")
+        check_known(conn, ids, region, flag="")
         rows = outcome_stats(conn, query)
         return {**_labelled(conn), "cohort": cohort, "by": list(dims), "from": date_from, "to": date_to,
                 "definitions": STATS_DEFINITIONS, "rows": rows}

@@ -30,7 +30,7 @@ from sqlalchemy import Connection, func, select
 from starlette.exceptions import HTTPException
 
 from detainers import audit
-from detainers.analytics.policies import unknown_jurisdictions
+from detainers.analytics.policies import check_known
 from detainers.datapackage.spec import CellError, read_date
 from detainers.errors import InputError
 from detainers.fiscal import fiscal_year, fiscal_year_bounds
@@ -231,13 +231,8 @@ def _text(value: Any) -> str:
 
 
 def known_or_fail(conn: Connection, jurisdiction_ids: tuple[str, ...], region: str | None = None) -> None:
-    """Unknown ids and regions are errors, not empty answers (as in the CLI)."""
-    missing = unknown_jurisdictions(conn, jurisdiction_ids)
-    if missing:
-        raise InputError(f"jurisdiction: {', '.join(map(repr, missing))} is not a known jurisdiction id")
-    if region is not None and conn.execute(select(regions.c.region).where(regions.c.region == region)
-                                           .limit(1)).first() is None:
-        raise InputError(f"region: {region!r} is not a known region (see regions.csv)")
+    """Unknown ids and regions are errors, not empty answers (the CLI's check, named as the web names them)."""
+    check_known(conn, jurisdiction_ids, region, flag="")
 
 
 def long_date(day: str | date | None) -> str:
