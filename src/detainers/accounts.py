@@ -44,9 +44,6 @@ class User:
     def audience(self) -> str:
         return AUDIENCE[self.role]
 
-    def may(self, *roles: str) -> bool:
-        return self.role in roles
-
 
 def _user(row) -> User:
     return User(row.user_id, row.username, row.role, bool(row.disabled), row.created_at)

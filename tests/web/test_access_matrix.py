@@ -45,6 +45,7 @@ RULES = {
     ("GET", "/jurisdictions/{jurisdiction_id}"): (EVERYONE, "/jurisdictions/nc-wake?day=2019-11-01"),
     ("GET", "/sources"): (EVERYONE, "/sources"),
     ("GET", "/search"): (RESTRICTED, "/search?q=nc-wake"),
+    ("POST", "/search"): (RESTRICTED, "/search"),
     ("GET", "/api/v1/reports"): (EVERYONE, "/api/v1/reports"),
     ("GET", "/reports"): (EVERYONE, "/reports"),
     ("GET", "/reports/{name}"): (EVERYONE, "/reports/non-cooperative?as_of=2019-11-01"),

@@ -26,7 +26,7 @@ from detainers.store.schema import (
 from detainers.web import mapview
 from detainers.web.app import create_app
 from detainers.web.settings import WebSettings
-from tests.web.conftest import signed_in
+from tests.web.conftest import csrf_of, signed_in
 
 ROLES = (None, "viewer", "analyst", "admin")
 AS_OF = "2019-11-01"
@@ -174,9 +174,13 @@ def test_the_map_is_drawn_once_and_then_served_from_the_cache(site, clients, mon
     monkeypatch.setattr(mapview, "render", fail)
     second = clients["analyst"].get(path)
     assert second.status_code == 200 and _svg(second.text) == _svg(first.text)
+    # Another day under the same policies is the same drawing: asking for many days draws no more maps.
+    third = clients["viewer"].get("/?view=stance&state=TX&day=2016-06-02")
+    assert third.status_code == 200 and _svg(third.text) == _svg(first.text)
     with site.engine.connect() as conn:
         version = mapview.data_version(conn)
-    assert ("stance", "TX", date(2016, 6, 1), version) in mapview.cache_of(site.app)._items
+    keys = [k for k in mapview.cache_of(site.app)._items if k[:2] == ("stance", "TX")]
+    assert len(keys) == 1 and keys[0][-1] == version
 
 
 def test_a_new_source_changes_the_data_version(fresh_site):
@@ -281,25 +285,35 @@ def test_the_sources_page_lists_the_demo_source_as_synthetic(site, clients):
 # ---------------------------------------------------------------- search
 
 
+def _search(client, q: str):
+    """Send the search form, as a browser does (POST with the page's CSRF token)."""
+    token = csrf_of(client.get("/login").text)
+    return client.post("/search", data={"q": q, "csrf_token": token})
+
+
 def test_search_finds_a_person_by_name_for_analysts_and_is_audited(site, clients):
     name, dob = next((n, d) for n, d in site.identities() if n and d)
     surname = name.split()[-1]
-    response = clients["analyst"].get("/search", params={"q": surname})
+    response = _search(clients["analyst"], surname)
     assert response.status_code == 200
     assert name in response.text and dob in response.text and "Bookings (" in response.text
     actor, detail = _entries(site, "view.search")[-1]
     assert actor == "web:analyst" and detail["query"] == surname and detail["results"] >= 1
-    assert clients["viewer"].get("/search", params={"q": surname}).status_code == 403
+    assert _search(clients["viewer"], surname).status_code == 403
     assert _entries(site, "view.search")[-1] == (actor, detail)  # the refused search was not run
+    # A link (GET) only fills in the form: nothing is searched or audited until the analyst sends it.
+    linked = clients["analyst"].get("/search", params={"q": surname})
+    assert linked.status_code == 200 and f'value="{surname}"' in linked.text and name not in linked.text
+    assert _entries(site, "view.search")[-1] == (actor, detail)
 
 
 def test_search_by_booking_number_and_a_too_short_query(site, clients):
     with site.engine.connect() as conn:
         booking_id, person_id = conn.execute(select(bookings.c.booking_id, bookings.c.person_id)
                                              .order_by(bookings.c.booking_id).limit(1)).one()
-    html = clients["admin"].get("/search", params={"q": booking_id}).text
+    html = _search(clients["admin"], booking_id).text
     assert "1 person found" in html and person_id in html and "booking id" in html
-    short = clients["admin"].get("/search", params={"q": "x"})
+    short = _search(clients["admin"], "x")
     assert short.status_code == 422 and "at least 2 characters" in short.text
 
 
@@ -339,10 +353,10 @@ def test_hostile_text_from_the_data_is_shown_as_text(fresh_site):
     escaped = "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;"
     pages = {
         "/?state=NC": 1, "/jurisdictions": 1, "/jurisdictions/nc-alamance?day=2019-11-01": 6,
-        "/sources": 2, "/search?q=Mallory": 3,
+        "/sources": 2, "search:Mallory": 3,
     }
     for path, at_least in pages.items():
-        html = analyst.get(path).text
+        html = _search(analyst, path.split(":", 1)[1]).text if path.startswith("search:") else analyst.get(path).text
         assert HOSTILE not in html and "<script>alert" not in html, path
         shown = html.count(escaped) + html.count("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;")
         assert shown >= at_least, (path, shown)
@@ -351,3 +365,25 @@ def test_hostile_text_from_the_data_is_shown_as_text(fresh_site):
     sources_html = analyst.get("/sources").text
     assert "lodged_on: not a date" in sources_html and '<td class="num">3</td>' in sources_html
     assert "<td>jail-csv</td>" not in sources_html and '<span class="pill">jail-csv</span>' in sources_html
+
+
+def _monthly_table(html: str) -> dict[tuple[str, str], str]:
+    table = html.split("The numbers behind the chart", 1)[1].split("</table>", 1)[0]
+    heads = re.findall(r'<th scope="col" class="num">([^<]+)</th>', table)
+    cells = {}
+    for month, row in re.findall(r"<tr><td>(\d{4}-\d{2})</td>(.*?)</tr>", table):
+        values = re.findall(r'<td class="num">(.*?)</td>', row)
+        cells.update({(month, h): re.sub(r"<[^>]+>", "", v) for h, v in zip(heads, values)})
+    return cells
+
+
+def test_suppressed_monthly_counts_are_marked_not_shown_as_zero(clients):
+    path = "/jurisdictions/nc-durham?from=2015-01-01&to=2024-12-31"
+    exact = _monthly_table(clients["analyst"].get(path).text)
+    public = _monthly_table(clients["viewer"].get(path).text)
+    small = [k for k, v in exact.items() if v.isdigit() and 1 <= int(v) <= 4]
+    assert small, "the demo should have small monthly counts here"
+    for key in small:
+        assert public.get(key) == "suppressed", (key, exact[key], public.get(key))
+    for key, value in public.items():
+        assert value == "suppressed" or value == exact.get(key, "0"), (key, value, exact.get(key))

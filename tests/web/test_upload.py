@@ -322,6 +322,7 @@ def test_zips_that_would_leave_their_folder_are_refused(fresh_site, private_tmp)
         (archive(link), "evil.zip: &#39;pkg/people.csv&#39; is a symbolic link"),
         (archive(*(f"pkg/{i}.csv" for i in range(201))), "evil.zip: holds 201 entries"),
         (b"not a zip at all", "evil.zip: is not a zip file"),
+        (archive("pkg/people.csv", "pkg/People.csv"), "evil.zip: &#39;pkg/People.csv&#39; appears twice in the zip"),
     ]
     for content, message in cases:
         response = post_upload(analyst, "package", None, name="evil.zip", content=content)

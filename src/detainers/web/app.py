@@ -10,7 +10,7 @@ import secrets
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
@@ -20,7 +20,7 @@ from detainers import __version__, audit
 from detainers.errors import InputError, StoreError
 from detainers.privacy import installation_secret
 from detainers.store.db import open_store
-from detainers.web.deps import CsrfFailed, Forbidden, NotSignedIn, Principal
+from detainers.web.deps import CsrfFailed, Forbidden, NotSignedIn, Principal, principal
 from detainers.web.security import COOKIE, SECURITY_HEADERS, Signer, new_sid, session_user
 from detainers.web.settings import WebSettings
 from detainers.web.templating import page
@@ -52,7 +52,7 @@ def create_app(settings: WebSettings) -> FastAPI:
         engine.dispose()
 
     app = FastAPI(title="detainers", version=__version__, description=API_DESCRIPTION, lifespan=lifespan,
-                  docs_url=None, redoc_url=None, openapi_url="/api/v1/openapi.json")
+                  docs_url=None, redoc_url=None, openapi_url=None)
     app.state.engine = engine
     app.state.settings = settings
     app.state.signer = Signer(secret)
@@ -95,22 +95,18 @@ def create_app(settings: WebSettings) -> FastAPI:
         return RedirectResponse("/static/favicon.svg", status_code=301)
 
     @app.get("/api/docs", include_in_schema=False)
-    def api_docs(request: Request):
+    def api_docs(request: Request, p: Principal = Depends(principal)):
         """Swagger UI, vendored (no CDN), started by a static script."""
         return page(request, "api_docs.html", title="API")
 
-    from detainers.web import api, auth, pages
+    @app.get("/api/v1/openapi.json", include_in_schema=False)
+    def openapi_document(p: Principal = Depends(principal)):
+        """The OpenAPI document (behind sign-in too when anonymous access is off)."""
+        return JSONResponse(app.openapi())
 
-    app.include_router(auth.router)
-    app.include_router(api.router)
-    app.include_router(pages.router)
-    for name in ("reports", "admin", "upload"):
-        try:
-            module = __import__(f"detainers.web.{name}", fromlist=["router"])
-        except ModuleNotFoundError as exc:
-            if exc.name != f"detainers.web.{name}":
-                raise
-            continue
+    from detainers.web import admin, api, auth, pages, reports, upload
+
+    for module in (auth, api, pages, reports, admin, upload):
         app.include_router(module.router)
     return app
 

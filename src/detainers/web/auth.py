@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -10,10 +11,11 @@ from starlette.exceptions import HTTPException
 
 from detainers import accounts, audit
 from detainers.web.deps import csrf_checked
-from detainers.web.security import end_session, new_sid, record_failure, sign_in_limit, start_session
+from detainers.web.security import clear_attempt, end_session, new_sid, record_attempt, sign_in_limit, start_session
 from detainers.web.templating import page
 
 router = APIRouter(include_in_schema=False)
+log = logging.getLogger("detainers.web")
 
 
 def safe_next(target: str | None) -> str:
@@ -38,20 +40,21 @@ def login(request: Request, username: str = Form("", max_length=200), password: 
     with engine.begin() as conn:
         limit = sign_in_limit(conn, username, p.address, settings.max_failures_per_user,
                               settings.max_failures_per_address)
-        if limit.blocked:
-            audit.record(conn, "sign-in-refused", {"username": username[:64], "address": p.address,
-                                                   "reason": "rate limit"}, actor="web:anonymous")
+        attempt = None if limit.blocked else record_attempt(conn, username, p.address)
     if limit.blocked:
+        # Not written to the audit log: a flood of refused guesses must not flood the chain. The failures
+        # that led to the block are there; the server log has each refusal.
+        log.warning("sign-in refused (rate limit): user %r from %s", username[:64], p.address)
         minutes = (limit.retry_after + 59) // 60
         raise HTTPException(429, f"Too many failed sign-ins. Try again in {minutes} minute"
                                  f"{'s' if minutes != 1 else ''}.", headers={"Retry-After": str(limit.retry_after)})
     with engine.begin() as conn:
         user = accounts.authenticate(conn, username, password)
         if user is None:
-            record_failure(conn, username, p.address)
             audit.record(conn, "sign-in-failed", {"username": username[:64], "address": p.address},
                          actor="web:anonymous")
         else:
+            clear_attempt(conn, attempt)
             sid = start_session(conn, user, settings.session_hours, p.address)
             audit.record(conn, "sign-in", {"address": p.address}, actor=f"web:{user.username}")
     if user is None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from fastapi import Depends, Request
 
 from detainers.accounts import User
+from detainers.web.security import CSRF_FIELD, CSRF_HEADER
 
 
 @dataclass(frozen=True)
@@ -78,12 +79,14 @@ def require(*roles: str):
 
 async def csrf_checked(request: Request) -> None:
     """A dependency for every state-changing route: the token from the form field or the header."""
-    token = request.headers.get("x-csrf-token")
+    token = request.headers.get(CSRF_HEADER)
     if token is None:
         content_type = request.headers.get("content-type", "")
         if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-            form = await request.form(max_part_size=request.app.state.settings.max_upload_bytes)
-            value = form.get("csrf_token")
+            # Starlette's own limits (1 MB a field, 1,000 fields): forms here are small; uploads
+            # parse their own stream with the upload limit and check the token there.
+            form = await request.form()
+            value = form.get(CSRF_FIELD)
             token = value if isinstance(value, str) else None
     if not request.app.state.signer.csrf_ok(request.state.principal.sid, token):
         raise CsrfFailed()

@@ -21,7 +21,6 @@ from detainers.errors import InputError
 
 log = logging.getLogger("detainers.web.jobs")
 
-STATES = ("queued", "running", "done", "failed")
 #: Finished jobs kept for their pages; the oldest go first.
 KEEP_FINISHED = 200
 
@@ -54,10 +53,6 @@ class Job:
     changed: str | None = None
 
     @property
-    def finished_ok(self) -> bool:
-        return self.state == "done"
-
-    @property
     def over(self) -> bool:
         return self.state in ("done", "failed")
 
@@ -83,6 +78,7 @@ class Jobs:
         self._entries: dict[str, _Entry] = {}
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="detainers-upload")
+        self._stopping = threading.Event()
 
     def submit(self, owner: str, kind: str, file_name: str, work: Callable[[Callable[..., None]], dict], *,
                actor: str, address: str | None, cleanup: Callable[[], None] | None = None) -> Job:
@@ -93,7 +89,7 @@ class Jobs:
             self._prune()
             self._entries[job.job_id] = entry
         try:
-            self._pool.submit(self._run, entry, work, actor, address, cleanup)
+            self._pool.submit(self._run, entry, work, actor, address, cleanup, self._stopping)
         except RuntimeError:  # the pool is shut down (the process is stopping)
             entry.update(state="failed", error="The server is shutting down; upload the file again later.",
                          error_kind="bug", finished=_now())
@@ -114,6 +110,8 @@ class Jobs:
         return sorted(mine, key=lambda j: (j.created, j.job_id), reverse=True)[:limit]
 
     def shutdown(self) -> None:
+        """Let the ingest in progress finish its transaction; queued ones are not started."""
+        self._stopping.set()
         self._pool.shutdown(wait=True)
 
     def _prune(self) -> None:
@@ -122,7 +120,14 @@ class Jobs:
             del self._entries[key]
 
     @staticmethod
-    def _run(entry: _Entry, work, actor: str, address: str | None, cleanup) -> None:
+    def _run(entry: _Entry, work, actor: str, address: str | None, cleanup, stopping: threading.Event) -> None:
+        if stopping.is_set():
+            entry.update(state="failed", stage="not started", error_kind="input", finished=_now(),
+                         error="The server stopped before this upload was loaded.",
+                         changed="Nothing was changed; upload the file again.")
+            if cleanup is not None:
+                cleanup()
+            return
         entry.update(state="running", stage="starting", started=_now())
         try:
             # The ingest's own audit entry names the web user who uploaded, not the server process.

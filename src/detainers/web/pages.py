@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from typing import Literal
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from sqlalchemy import Connection, func, select
 from starlette.exceptions import HTTPException
 
@@ -33,13 +33,13 @@ from detainers.privacy import Keyer, installation_secret
 from detainers.reports import charts, suppress
 from detainers.store.schema import agreements, detainers, facilities
 from detainers.web import mapview
-from detainers.web.deps import Principal, principal, require
+from detainers.web.deps import Principal, csrf_checked, principal, require
 from detainers.web.search import search_people
 from detainers.web.templating import page, synthetic_loaded
 
 router = APIRouter(include_in_schema=False)
 
-DATE_PATTERN = r"^(\d{4}-\d{2}-\d{2})?$"
+DATE_PATTERN = r"^((19\d\d|20\d\d|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01]))?$"  # 1900–2100, or empty
 STATE_PATTERN = r"^([A-Za-z]{2})?$"
 PAGE_SIZE = 50
 #: At most this many rows in the table under the map (the full list is /jurisdictions).
@@ -106,10 +106,14 @@ def home(request: Request, p: Principal = Depends(principal),
     legend = mapview.classify(rows, view)
     state_fips = by_code[state]["fips"] if state else None
     place = by_code[state]["name"] if state else "the United States"
-    what = (f"policy in force on {chosen.isoformat()}" if view == "stance"
+    what = ("the detainer policy in force on the day shown above" if view == "stance"
             else f"detainers lodged {'in FY' + str(fiscal) if fiscal else 'in all years loaded'}")
     label = f"Map of the counties of {place}, coloured by {what}. Each county in the data links to its page."
-    key = (view, state, chosen if view == "stance" else fiscal, version)
+    # Keyed by what is drawn, not by the day asked for: every day under the same policies shares one
+    # drawing, so asking for many days cannot make the server draw many maps.
+    drawn = tuple(sorted((r["fips"], r.get("cls"), mapview.county_label(r, view), r["jurisdiction_id"])
+                         for r in rows if r["fips"] and r.get("cls")))
+    key = (view, state, label, drawn, tuple((i["key"], i["colour"]) for i in legend), version)
     svg, _ = mapview.cache_of(request.app).get(key, lambda: mapview.render(rows, legend, view, state_fips, label))
     for r in rows:
         r["href"] = jurisdiction_href(r["jurisdiction_id"])
@@ -277,9 +281,11 @@ def jurisdiction_page(
             audit.record(conn, "view.held", {"jurisdiction": jurisdiction_id, "as_of": chosen.isoformat(),
                                              "people": len(people)})
     threshold = suppress.resolve_threshold()
-    monthly_suppressed = 0
+    monthly_suppressed, hidden_cells = 0, set()
     if not p.restricted:
+        every_cell = {(r["month"], r["outcome"]) for r in monthly}
         monthly, monthly_suppressed = charts.suppress_monthly(monthly, {"applied": True, "threshold": threshold})
+        hidden_cells = every_cell - {(r["month"], r["outcome"]) for r in monthly}
     figure = None
     if monthly:
         verb = "lodged" if cohort == "lodged" else "that ended"
@@ -290,8 +296,10 @@ def jurisdiction_page(
             subtitle=[f"{start.isoformat()} to {end.isoformat()}; detainers lodged with its facilities."])
         figure = charts.figure_html(charts.Figure("monthly", f"Detainers {verb} per month, by outcome, "
                                                   f"{detail['name']}, {detail['state']}", chart))
-    table_months = [m for m in months if any(r["month"] == m for r in monthly)]
-    outcomes = [o for o in OUTCOME_ORDER if any(r["outcome"] == o for r in monthly)]
+    # A month or outcome whose every count is suppressed still gets its row or column, marked.
+    table_months = [m for m in months if any(r["month"] == m for r in monthly) or any(k[0] == m for k in hidden_cells)]
+    outcomes = [o for o in OUTCOME_ORDER if any(r["outcome"] == o for r in monthly)
+                or any(k[1] == o for k in hidden_cells)]
     cells = {(r["month"], r["outcome"]): r["detainers"] for r in monthly}
     public_total, public_rows, suppressed_any = (None, [], False) if p.restricted else _held_counts(people, threshold)
     policies = detail["policies"]
@@ -311,7 +319,7 @@ def jurisdiction_page(
                 synthetic=synthetic, j=detail, policies=policies, policy_on=detail["policy_on"],
                 day=chosen.isoformat(), latest=latest.isoformat() if latest else None,
                 date_from=start.isoformat(), date_to=end.isoformat(), cohort=cohort, figure=figure,
-                table_months=table_months, outcomes=outcomes, cells=cells,
+                table_months=table_months, outcomes=outcomes, cells=cells, hidden_cells=hidden_cells,
                 outcome_labels=charts.OUTCOME_LABELS, monthly_suppressed=monthly_suppressed,
                 people=people, held_count=len(people), public_total=public_total, public_rows=public_rows,
                 suppressed_any=suppressed_any, threshold=threshold, agreements=agreement_rows,
@@ -343,20 +351,33 @@ def sources_page(request: Request, p: Principal = Depends(principal)):
 
 
 @router.get("/search")
-def search_page(request: Request, p: Principal = Depends(require("analyst", "admin")),
-                q: str = Query("", max_length=200, description="A person key (P-…), booking number or name.")):
+def search_form(request: Request, p: Principal = Depends(require("analyst", "admin")),
+                q: str = Query("", max_length=200, description="Prefills the form; the search runs when sent.")):
+    """The search form. A search runs only when the form is sent (POST with its CSRF token): a link
+    from another site cannot make an analyst's account search, and names stay out of addresses and logs."""
+    return _search_page(request, q.strip(), None)
+
+
+@router.post("/search", dependencies=[Depends(csrf_checked)])
+def search_run(request: Request, p: Principal = Depends(require("analyst", "admin")),
+               q: str = Form("", max_length=200)):
     q = q.strip()
-    results, error, status = None, None, 200
+    return _search_page(request, q, q)
+
+
+def _search_page(request: Request, q: str, run: str | None):
+    results, error, status, limit, truncated = None, None, 200, 50, False
     with request.app.state.engine.begin() as conn:
         synthetic = synthetic_loaded(conn)
-        if q:
+        if run:
             try:
-                results = search_people(conn, q, Keyer(installation_secret(conn)))
+                results = search_people(conn, run, Keyer(installation_secret(conn)), limit=limit + 1)
             except InputError as exc:
                 error, status = exc.message(), 422
             else:
-                audit.record(conn, "view.search", {"query": q, "results": len(results)})
+                truncated, results = len(results) > limit, results[:limit]
+                audit.record(conn, "view.search", {"query": run, "results": len(results)})
     return page(request, "search.html", status_code=status, title="Search people", nav="search",
-                synthetic=synthetic, q=q, results=results, error=error, limit=50,
+                synthetic=synthetic, q=q, results=results, error=error, limit=limit, truncated=truncated,
                 outcome_labels=charts.OUTCOME_LABELS, jurisdiction_href=jurisdiction_href,
                 category_labels=CATEGORY_LABELS, stage_words=STAGE_WORDS)

@@ -122,6 +122,14 @@ def sign_in_limit(conn: Connection, username: str, address: str, per_user: int, 
     return Limit(False)
 
 
-def record_failure(conn: Connection, username: str, address: str) -> None:
-    conn.execute(insert(login_failures).values(at=datetime.now(timezone.utc), username=username.strip().lower()[:64],
-                                               address=address))
+def record_attempt(conn: Connection, username: str, address: str) -> int:
+    """Count a sign-in attempt as failed before the password is checked, so that guesses sent in
+    parallel are counted while they are being verified; `clear_attempt` takes it back on success."""
+    result = conn.execute(insert(login_failures).values(
+        at=datetime.now(timezone.utc), username=username.strip().lower()[:64], address=address)
+        .returning(login_failures.c.failure_id))
+    return result.scalar_one()
+
+
+def clear_attempt(conn: Connection, failure_id: int) -> None:
+    conn.execute(delete(login_failures).where(login_failures.c.failure_id == failure_id))

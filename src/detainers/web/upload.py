@@ -358,7 +358,7 @@ def _members(archive: zipfile.ZipFile, name: str, limits: dict) -> list[tuple[zi
     if len(infos) > limits["entries"]:
         raise InputError(Problem(name, None, None, None, f"holds {len(infos):,} entries (expected a data package "
                                                          f"of at most {limits['entries']} files)"))
-    members, total = [], 0
+    members, total, seen = [], 0, set()
     for info in infos:
         raw = info.filename
         parts = [p for p in re.split(r"[\\/]", raw) if p not in ("", ".")]
@@ -372,6 +372,10 @@ def _members(archive: zipfile.ZipFile, name: str, limits: dict) -> list[tuple[zi
         if info.is_dir() or not parts or parts[0] == "__MACOSX" or parts[-1].startswith("._") \
                 or parts[-1] == ".DS_Store":
             continue
+        key = "/".join(parts).lower()  # one file per name, also where names differ only in case
+        if key in seen:
+            raise InputError(Problem(name, None, None, raw, "appears twice in the zip (expected each file once)"))
+        seen.add(key)
         total += info.file_size
         if total > limits["bytes"]:
             raise InputError(Problem(name, None, None, None, f"unpacks to more than {_size(limits['bytes'])} "
