@@ -138,7 +138,7 @@ def populated(tmp_path_factory):
             _drop(admin, name)
 
 
-def _make_site(backend: str, tmp_path, populated, settings: dict | None = None):
+def make_site(backend: str, tmp_path, populated, settings: dict | None = None):
     template, _ = populated(backend)
     admin = name = None
     if backend == "sqlite":
@@ -160,7 +160,7 @@ def _make_site(backend: str, tmp_path, populated, settings: dict | None = None):
 @pytest.fixture(scope="session", params=BACKENDS)
 def site(request, tmp_path_factory, populated):
     """The demo data and three accounts, shared read-only by the session's web tests."""
-    built, close = _make_site(request.param, tmp_path_factory.mktemp(f"web-{request.param}"), populated)
+    built, close = make_site(request.param, tmp_path_factory.mktemp(f"web-{request.param}"), populated)
     yield built
     close()
 
@@ -168,6 +168,6 @@ def site(request, tmp_path_factory, populated):
 @pytest.fixture(params=BACKENDS)
 def fresh_site(request, tmp_path, populated):
     """Like `site`, but the test's own: it may sign in wrongly, upload, change roles."""
-    built, close = _make_site(request.param, tmp_path, populated)
+    built, close = make_site(request.param, tmp_path, populated)
     yield built
     close()

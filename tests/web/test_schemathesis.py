@@ -25,7 +25,7 @@ from schemathesis.checks import (
 )
 
 from detainers.web.security import COOKIE
-from tests.web.conftest import signed_in
+from tests.web.conftest import make_site, signed_in
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
           negative_data_rejection]
@@ -48,11 +48,12 @@ def _pytest9_node_id(request):
 
 
 @pytest.fixture
-def contract_site(fresh_site):
-    if fresh_site.backend != "sqlite":
-        pytest.skip("the API contract does not depend on the database; run once, on SQLite "
-                    "(tests/web/test_api.py covers every endpoint on every backend)")
-    return fresh_site
+def contract_site(tmp_path, populated):
+    """A SQLite site of this test's own. The contract does not depend on the database, so this runs
+    once, not once per backend (tests/web/test_api.py covers every endpoint on every backend)."""
+    built, close = make_site("sqlite", tmp_path, populated)
+    yield built
+    close()
 
 
 @pytest.fixture(params=["anonymous", "analyst"])
