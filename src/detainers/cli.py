@@ -876,6 +876,39 @@ def demo_cmd(
     run_demo(database_url(db), output, scale=scale, console=out)
 
 
+@app.command("backup")
+@handle_errors
+def backup_cmd(
+    path: Annotated[Path, typer.Argument(help="The backup file to write (replaced only when the new one is complete).")],
+    db: DbOption = None,
+) -> None:
+    """A consistent copy of the whole database, while it is in use (it holds identity fields: keep it restricted)."""
+    from detainers.backup import backup
+
+    result = backup(store(db), path)
+    out.print(f"Wrote {escape(result.path)} ({result.size:,} bytes, {result.backend}, schema {result.revision}). "
+              "It holds names and dates of birth: keep it where only the restricted audience can read it.")
+
+
+@app.command("restore")
+@handle_errors
+def restore_cmd(
+    path: Annotated[Path, typer.Argument(help="A file written by `detainers backup`.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Replace the database without asking.")] = False,
+    db: DbOption = None,
+) -> None:
+    """Replace the database with a backup, all of it or nothing; an older backup is brought to this schema."""
+    from detainers.backup import restore
+
+    url = database_url(db)
+    if not yes:
+        if not sys.stdin.isatty():
+            raise InputError("restore replaces everything in the database: give --yes to confirm")
+        typer.confirm(f"Replace everything in {escape(url)} with {path}?", abort=True)
+    result = restore(url, path)
+    out.print(f"Restored {escape(result.path)} into {escape(url)} (schema {result.revision}).")
+
+
 @app.callback(invoke_without_command=True)
 def root(version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False) -> None:
     if version:

@@ -120,3 +120,23 @@ def _safe(url: str) -> str:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
+
+
+def retry_when_busy(engine: Engine, work, *, seconds: float = 30.0):
+    """Run `work(conn)` in a write transaction, starting it again while SQLite says the database is
+    locked (another process is writing). A transaction that began by reading cannot wait for the
+    writer in WAL mode, so it is retried whole; PostgreSQL waits by itself and runs it once."""
+    import time
+
+    from sqlalchemy.exc import OperationalError
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with engine.begin() as conn:
+                return work(conn)
+        except OperationalError as exc:
+            locked = engine.dialect.name == "sqlite" and "database is locked" in str(exc.orig)
+            if not locked or time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
