@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: install demo serve test test-sqlite test-browser bench clean
+.PHONY: install demo serve test test-sqlite test-browser crash bench clean
 
 install: $(VENV)/.installed
 
@@ -37,6 +37,11 @@ test-sqlite: install
 test-browser: install
 	./scripts/ensure-test-tools
 	$(BIN)/pytest tests/browser
+
+# Many more kill -9 points than the suite's three per operation and backend.
+crash: install
+	./scripts/ensure-postgres
+	DETAINERS_KILL_POINTS=40 $(BIN)/pytest tests/test_crash_safety.py
 
 bench: install
 	$(BIN)/python benchmarks/import_report.py

@@ -131,9 +131,14 @@ def parse_day(value: str | None, flag: str) -> date | None:
 
 
 def store(db: str | None):
+    """Open the database; first say if an earlier command was stopped before it finished."""
+    from detainers.interrupted import stopped
     from detainers.store.db import open_store
 
-    return open_store(database_url(db))
+    engine = open_store(database_url(db))
+    for message in stopped(engine):
+        err.print(f"[bold yellow]note:[/] {escape(message)}", highlight=False)
+    return engine
 
 
 def emit_report(report: dict, fmt: str, output: Path | None) -> None:
@@ -793,10 +798,13 @@ def reclassify_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Classify every stored charge again (after the tables or $DETAINERS_OVERRIDES changed); list what moved."""
+    from detainers import interrupted
     from detainers.reclassify import reclassify
 
-    with store(db).begin() as conn:
+    engine = store(db)
+    with interrupted.guard(engine, "re-classification", "every stored charge") as mark, engine.begin() as conn:
         result = reclassify(conn)
+        mark.done(conn)
     if as_json:
         sys.stdout.write(json.dumps(result, indent=2) + "\n")
         return

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, delete, func, insert, or_, select
 
-from detainers import audit, lift_reasons, outcomes
+from detainers import audit, interrupted, lift_reasons, outcomes
 from detainers.datapackage.checks import check_package
 from detainers.datapackage.reader import Package, package_digest, read_package
 from detainers.datapackage.spec import FILES, IDENTITY_COLUMNS, FileSpec
@@ -76,7 +76,7 @@ def import_package(engine: Engine, path: Path, *, actor: str | None = None,
     if stage is not None:
         stage("reading")
     pkg = read_package(path)
-    with engine.begin() as conn:
+    with interrupted.guard(engine, "import", str(path)) as mark, engine.begin() as conn:
         if stage is not None:
             stage("checking")
         check_package(conn, pkg).raise_if_any()
@@ -85,6 +85,7 @@ def import_package(engine: Engine, path: Path, *, actor: str | None = None,
         result = write_package(conn, pkg, stage=stage)
         audit.record(conn, "import", {"path": str(path), "sha256": pkg.sha256, "source_id": result.source_id},
                      actor)
+        mark.done(conn)
     return result
 
 

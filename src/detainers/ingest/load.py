@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, select
 
-from detainers import audit
+from detainers import audit, interrupted
 from detainers.datapackage.checks import check_package
 from detainers.datapackage.importer import FileResult, ImportResult, SourceInfo, write_package
 from detainers.datapackage.reader import Package, PackageFile
@@ -112,7 +112,7 @@ def ingest(engine: Engine, kind: str, path: Path, options: IngestOptions = Inges
             stage("writing the list and deriving agreements")
         return load_roster(engine, extract, sha, family, actor)
     pkg = _as_package(extract, sha)
-    with engine.begin() as conn:
+    with interrupted.guard(engine, f"ingest ({kind})", str(path)) as mark, engine.begin() as conn:
         if stage is not None:
             stage("checking")
         _place_facilities(conn, pkg)
@@ -129,6 +129,7 @@ def ingest(engine: Engine, kind: str, path: Path, options: IngestOptions = Inges
         result = _result(conn, kind, path, sha, family, written, extract, previous_id, removed)
         audit.record(conn, "ingest", {"kind": kind, "path": str(path), "sha256": sha,
                                       "source_id": written.source_id}, actor)
+        mark.done(conn)
     return result
 
 

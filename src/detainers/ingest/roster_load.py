@@ -13,7 +13,7 @@ from datetime import date, datetime, timezone
 
 from sqlalchemy import Connection, Engine, delete, insert, select
 
-from detainers import audit
+from detainers import audit, interrupted
 from detainers.agreements import diff, timeline
 from detainers.ingest.base import Extract
 from detainers.store import bulk
@@ -29,7 +29,7 @@ def load_roster(engine: Engine, extract: Extract, sha: str, family: str, actor: 
 
     entries = extract.extra.get("roster_entries", [])
     list_date: date = extract.extra["list"][0]["list_date"]
-    with engine.begin() as conn:
+    with interrupted.guard(engine, "ingest (287g-roster)", str(extract.path)) as mark, engine.begin() as conn:
         previous = _previous_list(conn, list_date)
         changes = diff(previous, entries)
         source_id = conn.execute(insert(sources).values(
@@ -44,6 +44,7 @@ def load_roster(engine: Engine, extract: Extract, sha: str, family: str, actor: 
         spans = rebuild(conn, source_id)
         audit.record(conn, "ingest", {"kind": "287g-roster", "path": str(extract.path), "sha256": sha,
                                       "source_id": source_id, "list_date": list_date.isoformat()}, actor)
+        mark.done(conn)
     summary = {k: [_label(e) for e in v] for k, v in changes.items()}
     summary["compared_with"] = previous[0]["list_date"].isoformat() if previous else None
     summary["agreements"] = spans
