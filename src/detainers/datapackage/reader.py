@@ -7,6 +7,7 @@ header is row 1, the first record row 2.
 from __future__ import annotations
 
 import csv
+import difflib
 import hashlib
 import io
 import tomllib
@@ -239,6 +240,15 @@ def _check_header(spec: FileSpec, header: list[str], problems: ProblemList, warn
                              f"missing from the header (expected columns: {', '.join(spec.column_names)})"))
         return None
     extra = [h for h in header if h and h not in spec.column_names]
+    absent = {c.replace("_", "").lower(): c for c in spec.column_names if c not in positions}
+    for name in extra:  # a misspelt optional column would be ignored silently: say so instead
+        close = difflib.get_close_matches(name.replace("_", "").replace(" ", "").lower(), list(absent), n=1,
+                                          cutoff=0.85)
+        if close:
+            problems.add(Problem(spec.name, 1, name, None, f"is not a column of {spec.name}; did you mean "
+                                                           f"{absent[close[0]]}? (expected columns: "
+                                                           f"{', '.join(spec.column_names)})"))
+            return None
     if extra:
         warnings.append(f"{spec.name}: columns not in the package format were ignored: {', '.join(extra)}")
     return positions

@@ -8,7 +8,7 @@ Each column declares how a cell is read; readers return the value or raise
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from typing import Callable
 
 from detainers.model import (
@@ -50,6 +50,23 @@ def read_date(raw: str) -> date:
         raise CellError("is not a date (expected YYYY-MM-DD)") from None
     if not 1900 <= parsed.year <= 2100:
         raise CellError("is outside the years 1900–2100 (expected YYYY-MM-DD)")
+    return parsed
+
+
+#: The earliest day an event in custody (a booking, a release, a detainer) is believed: before it, a
+#: date is a typo or a placeholder ("1900-01-01"), not a record.
+EARLIEST_EVENT = date(1950, 1, 1)
+
+
+def read_event_date(raw: str) -> date:
+    """A day something happened: a date, not before 1950 and not after tomorrow (UTC)."""
+    parsed = read_date(raw)
+    if parsed < EARLIEST_EVENT:
+        raise CellError(f"is before {EARLIEST_EVENT.year} (expected the day it happened; a placeholder date is "
+                        "better left empty)")
+    tomorrow = datetime.now(timezone.utc).date() + timedelta(days=1)
+    if parsed > tomorrow:
+        raise CellError("is in the future (expected the day it happened)")
     return parsed
 
 
@@ -190,8 +207,8 @@ BOOKINGS = FileSpec(
         C("booking_id", read_id, True),
         C("person_id", read_id, True),
         C("facility_id", read_id, True),
-        C("booked_on", read_date, True),
-        C("released_on", read_date),
+        C("booked_on", read_event_date, True),
+        C("released_on", read_event_date),
         C("release_reason", one_of(values(ReleaseReason))),
     ),
     ("booking_id",),
@@ -220,10 +237,10 @@ DETAINERS = FileSpec(
         C("detainer_id", read_id, True),
         C("person_id", read_id, True),
         C("facility_id", read_id, True),
-        C("lodged_on", read_date, True),
+        C("lodged_on", read_event_date, True),
         C("booking_id", read_id),
         C("form"),
-        C("lifted_on", read_date),
+        C("lifted_on", read_event_date),
         C("lift_reason"),
         C("outcome", one_of(values(Outcome)), db_name="outcome_claimed"),
         C("criminality"),
