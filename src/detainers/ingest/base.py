@@ -158,6 +158,10 @@ def read_text_file(path: Path) -> tuple[str, str]:
         data = Path(path).read_bytes()
     except OSError as exc:
         raise InputError(Problem(str(path), None, None, None, f"cannot be read ({exc.strerror})")) from exc
+    if b"\0" in data:
+        line = data[:data.index(b"\0")].count(b"\n") + 1
+        raise InputError(Problem(str(path), line, None, None, "contains a NUL byte (expected plain text; a file "
+                                                               "saved as UTF-16 or a binary file looks like this)"))
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             return data.decode(encoding), encoding

@@ -238,6 +238,11 @@ def _workbook_sheets(path: Path) -> Iterator[tuple[str, Iterator[tuple[int, list
         book = CalamineWorkbook.from_path(str(path))
         names = list(book.sheet_names)
     except Exception as exc:  # noqa: BLE001 — any library failure is a bad file, not a bug
+        with path.open("rb") as fh:
+            ole = fh.read(4) == b"\xd0\xcf\x11\xe0"
+        if ole and path.suffix.lower() != ".xls":  # Excel stores a workbook with a password this way
+            fail(path, None, None, None, "is a password-protected (encrypted) workbook, or an old .xls one named "
+                 ".xlsx: open it in Excel and save it as .xlsx without a password")
         fail(path, None, None, None, f"is not a readable Excel workbook ({_reason(exc)}); "
              "expected an .xlsx file as ICE publishes it, or a .csv")
     if not names:
@@ -290,6 +295,8 @@ def _csv_rows(path: Path, extract: Extract) -> Iterator[tuple[int, list]]:
         number = 0
         try:
             for number, cells in enumerate(csv.reader(fh), start=1):
+                if any("\0" in c for c in cells):  # PostgreSQL cannot store it, and no export means it
+                    fail(path, number, None, None, "contains a NUL byte (expected plain CSV text)")
                 yield number, cells
         except csv.Error as exc:
             fail(path, number + 1, None, None, f"is not readable CSV ({exc})")

@@ -91,7 +91,9 @@ def ingest(engine: Engine, kind: str, path: Path, options: IngestOptions = Inges
         raise InputError(f"Unknown source kind {kind!r} (expected one of: {', '.join(SOURCES)})")
     path = Path(path)
     if not path.is_file():
-        what = "is a folder" if path.is_dir() else "does not exist"
+        what = ("is a folder" if path.is_dir() else
+                "is a symbolic link that leads nowhere (a loop, or its target is gone)" if path.is_symlink() else
+                "does not exist")
         raise InputError(Problem(str(path), None, None, None, f"{what} (expected a file to ingest)"))
     sha = file_sha256(path)
     family = family or default_family(kind, path, options)

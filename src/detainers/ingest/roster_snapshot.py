@@ -105,6 +105,9 @@ def _missing(path: Path, found: list[str], columns: dict[str, int]) -> None:
 def _decode(path: Path) -> str:
     """UTF-8 (with or without BOM); files saved by Excel on Windows are cp1252."""
     raw = path.read_bytes()
+    if b"\0" in raw:
+        fail(path, raw[:raw.index(b"\0")].count(b"\n") + 1, None, None,
+             "contains a NUL byte (expected plain text; a file saved as UTF-16 or a binary file looks like this)")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
