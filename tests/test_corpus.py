@@ -46,3 +46,17 @@ def test_bad_input_is_refused_with_its_exact_error(loaded, db_url, tmp_path, cas
     assert first == f"error: {expected}", result.output
     assert "Nothing was changed." in rest
     assert dump(loaded) == before
+
+
+def test_a_100_megabyte_line_is_refused_not_swallowed(loaded, db_url, tmp_path):
+    """Made here rather than committed: one cell of 100 MB in people.csv."""
+    package = tmp_path / "package"
+    shutil.copytree(CORPUS / "_base", package)
+    people = (package / "people.csv").read_text(encoding="utf-8")
+    name = people.splitlines()[1].split(",")[4]
+    (package / "people.csv").write_text(people.replace(name, "A" * 100_000_000, 1), encoding="utf-8")
+    before = dump(loaded)
+    result = runner.invoke(app, ["import", str(package), "--db", db_url], terminal_width=10000)
+    assert result.exit_code == 2
+    assert result.output.startswith("error: people.csv, row 2: is not valid CSV: field larger than field limit")
+    assert dump(loaded) == before
