@@ -57,11 +57,34 @@ def _make(case: str, where: Path) -> tuple[list[str], str]:
         (where / "roster.csv").write_bytes(b"booking_number,name\n1\x002,someone\n")
         return (["roster-snapshot", str(where / "roster.csv"), "--jurisdiction", "nc-franklin", "--as-of",
                  "2019-11-01T06:00"], "roster.csv, row 2: contains a NUL byte")
+    if case == "zip-bomb-xlsx":  # a real workbook whose sheet unpacks to 150 MB of nothing
+        import zipfile
+
+        from openpyxl import Workbook
+
+        book = Workbook()
+        book.active.append(["Detainer Prepare Date", "Detention Facility Code"])
+        book.save(where / "plain.xlsx")
+        with zipfile.ZipFile(where / "plain.xlsx") as src, \
+                zipfile.ZipFile(where / "bomb.xlsx", "w", zipfile.ZIP_DEFLATED) as out:
+            for item in src.infolist():
+                data = src.read(item.filename)
+                if item.filename == "xl/worksheets/sheet1.xml":
+                    data = data.replace(b"</sheetData>", b" " * 150_000_000 + b"</sheetData>")
+                out.writestr(item, data)
+        return ["ice-lesa", str(where / "bomb.xlsx")], "bomb.xlsx: unpacks to 150 MB from 0.1 MB, a compression no real workbook has"
+    if case == "wide-xlsx":  # every column a sheet can have
+        from openpyxl import Workbook
+
+        book = Workbook()
+        book.active.append([f"column {i}" for i in range(16384)])
+        book.save(where / "wide.xlsx")
+        return ["ice-lesa", str(where / "wide.xlsx")], "wide.xlsx [sheet Sheet]: has no header row in its first 50 rows"
     raise ValueError(case)
 
 
 CASES = ["empty", "folder", "symlink-loop", "csv-named-xlsx", "password-protected-xlsx", "nul-byte-csv",
-         "utf16-jail-report", "nul-roster-snapshot"]
+         "utf16-jail-report", "nul-roster-snapshot", "zip-bomb-xlsx", "wide-xlsx"]
 
 
 @pytest.mark.parametrize("case", CASES)
