@@ -133,22 +133,23 @@ class Jobs:
             # The ingest's own audit entry names the web user who uploaded, not the server process.
             with audit.acting_as(actor, address):
                 summary = work(entry.update)
-            entry.update(state="done", stage="finished", summary=summary, finished=_now())
+            final = dict(state="done", stage="finished", summary=summary)
         except InputError as exc:
-            entry.update(state="failed", stage="refused", error=exc.message(), error_kind="input",
-                         changed=exc.changed, finished=_now())
+            final = dict(state="failed", stage="refused", error=exc.message(), error_kind="input",
+                         changed=exc.changed)
         except Exception:  # a bug: the log keeps the trace, the page a reference to it
             ref = secrets.token_hex(4)
             log.exception("upload job %s (%s, %s) failed: reference %s", entry.job.job_id, entry.job.kind,
                           entry.job.file_name, ref)
-            entry.update(state="failed", stage="stopped", error_kind="bug", finished=_now(),
+            final = dict(state="failed", stage="stopped", error_kind="bug",
                          error=f"Something went wrong on our side (reference {ref}). It has been logged.")
-        finally:
-            if cleanup is not None:
-                try:
-                    cleanup()
-                except Exception:  # noqa: BLE001 - a leftover temp folder must not hide the result
-                    log.exception("upload job %s: temporary files could not be removed", entry.job.job_id)
+        # Temporary files go before the job is shown as over, so "over" means nothing is left behind.
+        if cleanup is not None:
+            try:
+                cleanup()
+            except Exception:  # noqa: BLE001 - a leftover temp folder must not hide the result
+                log.exception("upload job %s: temporary files could not be removed", entry.job.job_id)
+        entry.update(**final, finished=_now())
 
 
 _registry_lock = threading.Lock()
