@@ -53,8 +53,8 @@ def read_date(raw: str) -> date:
     return parsed
 
 
-#: The earliest day an event in custody (a booking, a release, a detainer) is believed: before it, a
-#: date is a typo or a placeholder ("1900-01-01"), not a record.
+#: The earliest day an event in custody (a booking, a release, a detainer) is believed. Jail systems
+#: often enter 1900-01-01 when a date is unknown; such a date is a typo or a stand-in, not a record.
 EARLIEST_EVENT = date(1950, 1, 1)
 
 
@@ -62,8 +62,8 @@ def read_event_date(raw: str) -> date:
     """A day something happened: a date, not before 1950 and not after tomorrow (UTC)."""
     parsed = read_date(raw)
     if parsed < EARLIEST_EVENT:
-        raise CellError(f"is before {EARLIEST_EVENT.year} (expected the day it happened; a placeholder date is "
-                        "better left empty)")
+        raise CellError(f"is before {EARLIEST_EVENT.year} (expected the day it happened; leave an unknown "
+                        "date empty rather than entering a stand-in such as 1900-01-01)")
     tomorrow = datetime.now(timezone.utc).date() + timedelta(days=1)
     if parsed > tomorrow:
         raise CellError("is in the future (expected the day it happened)")

@@ -172,7 +172,7 @@ class DetainerList(Paged):
 
 # --- stats ---------------------------------------------------------------------------------
 
-class StatsRow(BaseModel):
+class StatsRow(OutcomeTotals):
     """One group: its keys (only those of the dimensions asked for are present) and its counts."""
 
     jurisdiction_id: str | None = None
@@ -181,14 +181,6 @@ class StatsRow(BaseModel):
     fy: int | None = None
     region: str | None = None
     stance: StanceValue | None = None
-    lodged: int
-    honored: int
-    declined: int
-    transferred: int
-    lifted: int
-    cancelled: int
-    in_custody: int
-    unknown: int
 
 
 class OutcomeStats(Labelled):
