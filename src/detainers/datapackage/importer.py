@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timezone
+from operator import itemgetter
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, delete, func, insert, or_, select
@@ -241,14 +242,19 @@ def _upsert(conn: Connection, spec: FileSpec, rows: list[dict], source_id: int, 
     existing = _existing_hashes(conn, table, key, rows)
     result = FileResult()
     to_insert, to_update = [], []
+    values_of = _getter(given)
+    key_of = _getter(key)
+    stored_of = _getter(stored)
     for row in rows:
-        fingerprint = row_hash(tuple(row[c] for c in given))
-        old = existing.get(tuple(row[c] for c in key))
+        fingerprint = row_hash(values_of(row))
+        old = existing.get(key_of(row)) if existing else None
         if old == fingerprint:
             result.unchanged += 1
             continue
-        record = {c: row[c] for c in stored}
-        record.update(source_id=source_id, source_row=row["source_row"], row_hash=fingerprint)
+        record = dict(zip(stored, stored_of(row)))
+        record["source_id"] = source_id
+        record["source_row"] = row["source_row"]
+        record["row_hash"] = fingerprint
         _derive(spec.table, record, row)
         if deriver is not None:
             record.update(deriver(row))
@@ -256,7 +262,8 @@ def _upsert(conn: Connection, spec: FileSpec, rows: list[dict], source_id: int, 
     result.added, result.changed = len(to_insert), len(to_update)
     if to_insert:
         columns = list(to_insert[0])
-        bulk.insert_rows(conn, table, columns, ([r[c] for c in columns] for r in to_insert))
+        with bulk.deferred_indexes(conn, table, len(to_insert)):
+            bulk.insert_rows(conn, table, columns, map(_getter(columns), to_insert))
     if to_update:
         columns = [c for c in to_update[0] if c not in key]
         bulk.update_rows(conn, table, key, columns, ([*(r[k] for k in key), *(r[c] for c in columns)]
@@ -266,6 +273,14 @@ def _upsert(conn: Connection, spec: FileSpec, rows: list[dict], source_id: int, 
         by_id = {r["person_id"]: r for r in rows}
         changed_rows = [by_id[r["person_id"]] for r in changed_rows]
     return _Written(result, changed_rows)
+
+
+def _getter(names: list[str]):
+    """A function giving a row's values for `names` as a tuple (also for a single name)."""
+    if len(names) == 1:
+        name = names[0]
+        return lambda row: (row[name],)
+    return itemgetter(*names)
 
 
 def _existing_hashes(conn: Connection, table, key: list[str], rows: list[dict]) -> dict[tuple, str]:

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from detainers.datapackage.spec import FILES, FILES_BY_NAME, CellError, FileSpec
+from detainers.datapackage.spec import FILES, FILES_BY_NAME, CellError, FileSpec, read_id, read_text
 from detainers.errors import InputError, Problem
 
 #: Stop collecting after this many problems: the user fixes the first ones first.
@@ -177,7 +177,8 @@ def _read_file(spec: FileSpec, data: bytes, problems: ProblemList, warnings: lis
         line = text[: text.index("\0")].count("\n") + 1
         problems.add(Problem(spec.name, line, None, None, "contains a NUL byte (expected plain CSV text)"))
         return []
-    reader = csv.reader(io.StringIO(text, newline=""))
+    # strict: a quote that is never closed is an error, not a cell that swallows the rest of the file
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader, None)
     except csv.Error as exc:
@@ -193,19 +194,22 @@ def _read_file(spec: FileSpec, data: bytes, problems: ProblemList, warnings: lis
     rows: list[dict] = []
     seen: dict[tuple, int] = {}
     row_number = 1
+    plan = _plan(spec, positions)
+    key_columns = [spec_col_db(spec, k) for k in spec.key]
+    width = len(header)
     try:
         for record in reader:
             row_number += 1
             if not any(cell.strip() for cell in record):
                 continue  # blank lines carry nothing
-            if len(record) > len(header) and any(c.strip() for c in record[len(header):]):
+            if len(record) > width and any(c.strip() for c in record[width:]):
                 problems.add(Problem(spec.name, row_number, None, None,
                                      f"has {len(record)} cells but the header has {len(header)} columns"))
                 continue
-            row = _read_row(spec, positions, record, row_number, problems)
+            row = _read_row(spec, plan, record, row_number, problems)
             if row is None:
                 continue
-            key = tuple(row[spec_col_db(spec, k)] for k in spec.key)
+            key = tuple(row[k] for k in key_columns)
             first = seen.get(key)
             if first is not None:
                 problems.add(Problem(spec.name, row_number, spec.key[0], " / ".join(map(str, key)),
@@ -214,7 +218,8 @@ def _read_file(spec: FileSpec, data: bytes, problems: ProblemList, warnings: lis
             seen[key] = row_number
             rows.append(row)
     except csv.Error as exc:
-        problems.add(Problem(spec.name, row_number + 1, None, None, f"is not valid CSV: {exc}"))
+        hint = " (a quote opened on this row is never closed)" if "unexpected end of data" in str(exc) else ""
+        problems.add(Problem(spec.name, row_number + 1, None, None, f"is not valid CSV: {exc}{hint}"))
     return rows
 
 
@@ -254,13 +259,50 @@ def _check_header(spec: FileSpec, header: list[str], problems: ProblemList, warn
     return positions
 
 
-def _read_row(spec: FileSpec, positions: dict, record: list[str], row_number: int,
+class _ColumnPlan:
+    """How one column of one file is read: where it sits, and its reader (memoised where pure)."""
+
+    __slots__ = ("name", "stored_as", "index", "required", "read")
+
+    def __init__(self, col, index: int | None) -> None:
+        self.name, self.stored_as, self.index, self.required = col.name, col.stored_as, index, col.required
+        # Dates, years, codes and enumerations repeat across rows: read each distinct spelling once.
+        self.read = col.read if col.read in _UNIQUE_READERS else _memoised(col.read)
+
+
+def _memoised(read):
+    seen: dict[str, object] = {}
+
+    def cached(raw: str):
+        value = seen.get(raw, seen)
+        if value is seen:
+            try:
+                value = read(raw)
+            except CellError as exc:
+                value = exc
+            if len(seen) < 100_000:
+                seen[raw] = value
+        if isinstance(value, CellError):
+            raise CellError(str(value))
+        return value
+
+    return cached
+
+
+_UNIQUE_READERS = (read_id, read_text)
+
+
+def _plan(spec: FileSpec, positions: dict) -> list[_ColumnPlan]:
+    return [_ColumnPlan(col, positions.get(col.name)) for col in spec.columns]
+
+
+def _read_row(spec: FileSpec, plan: list[_ColumnPlan], record: list[str], row_number: int,
               problems: ProblemList) -> dict | None:
     row: dict = {"source_row": row_number}
     ok = True
     width = len(record)
-    for col in spec.columns:
-        index = positions.get(col.name)
+    for col in plan:
+        index = col.index
         raw = record[index] if index is not None and index < width else ""
         if not raw or raw.isspace():
             if col.required:

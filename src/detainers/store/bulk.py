@@ -7,10 +7,14 @@ else: SQLAlchemy's executemany. All three write the same values.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import date, datetime
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
-from sqlalchemy import Connection, Table, bindparam, insert, update
+from sqlalchemy import Connection, Table, bindparam, func, insert, select, text, update
+
+#: Below this many new rows, keeping the indexes while writing costs little.
+DEFER_INDEXES_FROM = 50_000
 
 
 def _dialect(conn: Connection) -> str:
@@ -100,3 +104,45 @@ def update_rows(conn: Connection, table: Table, key: Sequence[str], columns: Seq
         conn.execute(stmt, [{**{f"k_{k}": row[i] for i, k in enumerate(key)},
                              **{f"v_{c}": row[n + i] for i, c in enumerate(columns)}} for row in rows])
     return len(rows)
+
+
+@contextmanager
+def deferred_indexes(conn: Connection, table: Table, incoming: int) -> Iterator[bool]:
+    """Drop a table's secondary indexes while a large batch is written into it, and build them again after.
+
+    Building an index once over all rows is several times faster than keeping it up to date row by
+    row. Only done when the batch is large and at least twice the size of the table (a first load);
+    the drop and the rebuild happen in the caller's transaction, so a failure leaves the indexes as
+    they were and readers never see the table without them. Yields whether indexes were deferred.
+    """
+    if incoming < DEFER_INDEXES_FROM:
+        yield False
+        return
+    stored = conn.execute(select(func.count()).select_from(table)).scalar_one()
+    if stored * 2 > incoming:
+        yield False
+        return
+    definitions = _secondary_indexes(conn, table)
+    for name, _ in definitions:
+        conn.execute(text(f'DROP INDEX "{name}"'))
+    yield True
+    for _, sql in definitions:
+        conn.execute(text(sql))
+
+
+def _secondary_indexes(conn: Connection, table: Table) -> list[tuple[str, str]]:
+    """(name, CREATE INDEX statement) of the indexes that do not back a primary key or constraint."""
+    dialect = _dialect(conn)
+    if dialect == "sqlite":
+        rows = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = :t "
+                                 "AND sql IS NOT NULL"), {"t": table.name})
+        return [(r.name, r.sql) for r in rows]
+    if dialect == "postgresql":
+        rows = conn.execute(text(
+            "SELECT i.indexname AS name, i.indexdef AS sql FROM pg_indexes i "
+            "WHERE i.schemaname = current_schema() AND i.tablename = :t AND NOT EXISTS ("
+            "  SELECT 1 FROM pg_constraint c WHERE c.conindid = ("
+            "    SELECT oid FROM pg_class WHERE relname = i.indexname AND relnamespace = "
+            "    (SELECT oid FROM pg_namespace WHERE nspname = i.schemaname)))"), {"t": table.name})
+        return [(r.name, r.sql) for r in rows]
+    return []
