@@ -22,7 +22,7 @@ from detainers.datapackage.checks import check_package
 from detainers.datapackage.reader import Package, package_digest, read_package
 from detainers.datapackage.spec import FILES, IDENTITY_COLUMNS, FileSpec
 from detainers.offenses import active_version, classify
-from detainers.store import bulk, schema
+from detainers.store import bulk, schema, summary
 from detainers.store.schema import detainers, person_identities, policies, roster_entries, sources
 
 
@@ -154,6 +154,8 @@ def write_package(conn: Connection, pkg: Package, info: SourceInfo = SourceInfo(
     stored = conn.execute(select(func.count()).select_from(detainers)).scalar_one()
     if rebooked and stored > len(written_detainers):
         outcomes.recompute(conn, rebooked, skip=written_detainers)
+    if written_detainers or rebooked:
+        summary.refresh(conn)
     _flag_duplicates(conn, {r["person_id"] for r in pkg.rows("detainers.csv")})
     if pkg.rows("jurisdictions.csv") or pkg.rows("policies.csv"):
         _rederive_roster_policies(conn)

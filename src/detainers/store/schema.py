@@ -208,6 +208,22 @@ detainers = Table(
     # A likely duplicate (same person, facility and day) points at the first such detainer.
     Column("duplicate_of", ID),
     *_provenance(),
+    # A jurisdiction's detainers over a period (declined, transfers, monthly charts) without a scan.
+    Index("ix_detainers_facility_ended", "facility_id", "ended_on"),
+    Index("ix_detainers_facility_lodged", "facility_id", "lodged_on"),
+)
+
+# Detainers counted per cohort, facility, fiscal year and outcome (store/summary.py). Rebuilt in the
+# transaction of every write that changes detainers, so it always matches them.
+outcome_counts = Table(
+    "outcome_counts",
+    metadata,
+    Column("cohort", String(8), nullable=False),
+    Column("facility_id", ID, nullable=False),
+    Column("fy", Integer),
+    Column("outcome", String(16), nullable=False),
+    Column("n", Integer, nullable=False),
+    Index("ix_outcome_counts_cohort_fy", "cohort", "fy"),
 )
 
 # One row per agency × model per 287(g) list, as published.
