@@ -15,98 +15,34 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import random
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta
 from pathlib import Path
 
-HEADER = ["Detainer Prepare Date", "Facility State", "Facility AOR", "Port of Departure", "Departure Country",
-          "Departed Date", "Case Status", "Detainer Prepared Criminality", "Detention Facility",
-          "Detention Facility Code", "Facility City", "Detainer Prep Threat Level", "Gender", "Citizenship Country",
-          "Birth Country", "Birth Date", "Birth Year", "Entry Status", "Most Serious Conviction (MSC) Charge",
-          "MSC Sentence Days", "MSC Sentence Months", "MSC Sentence Years", "MSC Charge Code", "MSC Charge Date",
-          "MSC Conviction Date", "Felon", "Processing Disposition", "Case Category", "Final Program",
-          "Time of Apprehension Case Category", "Time of Apprehension Current Program", "Apprehension Method",
-          "Case Final Order Yes No", "Final Order Date", "Apprehension Date", "Entry Date", "Prior Felony Yes No",
-          "Multiple Prior MISD Yes No", "Violent Misdemeanor Yes No", "Illegal Entry Yes No",
-          "Illegal Reentry Yes No", "Immigration Fraud Yes No", "Significant Risk Yes No",
-          "Other Removal Reason Yes No", "Other Removal Reason", "Criminal Street Gang Yes No",
-          "Aggravated Felony Yes No", "Deportation Ordered Yes No", "Order to Show Cause Served Yes No",
-          "Order to Show Cause Served Date", "Biometric Match Yes No", "Statements Made Yes No",
-          "Unlawful Attempt Yes No", "Unlawful Entry Yes No", "Visa Yes No", "Final Order Yes No",
-          "Federal Interest Yes No", "Resume Custody Yes No", "Detainer Lift Reason", "Detainer Type",
-          "Alien File Number", "EID Case ID", "EID Subject ID", "EID DTA ID", "Unique Identifier"]
-REDACTED = "(b)(6), (b)(7)(c)"
-FACILITIES = [(f"FAC{i:04d}", f"SYNTHETIC COUNTY {i} JAIL", f"CITY {i}", st)
-              for i, st in enumerate(["NORTH CAROLINA", "TEXAS", "GEORGIA", "FLORIDA", "ARIZONA"] * 60)]
-REASONS = ["Booked into Detention", "", "Detainer Declined by LEA", "Lifted", "Case Closed", "Transferred",
-           "United States Citizen Interviewed", "Prosecutorial Discretion"]
-CHARGES = [("Sex Assault - Child", "1190"), ("Assault", "1399"), ("Dangerous Drugs", "3599"),
-           ("Traffic Offense", "5499"), ("Burglary", "2299"), ("", "")]
+from detainers.national import LESA_FOOTER, LESA_HEADER, LESA_TITLE, lesa_rows, write_national_lesa
+
+# The release itself comes from the national generator: same counties, volumes, seasons and outcome
+# mixes as `detainers synthetic`, written in the real layout.
 
 
-def rows(n: int, seed: int = 7):
-    rng = random.Random(seed)
-    start = datetime(2018, 10, 1)
-    index = {h: i for i, h in enumerate(HEADER)}
-    for k in range(n):
-        row = [None] * len(HEADER)
-        code, name, city, state = FACILITIES[min(int(rng.paretovariate(1.2)) - 1, len(FACILITIES) - 1)]
-        charge, ccode = rng.choice(CHARGES)
-        row[index["Detainer Prepare Date"]] = start + timedelta(minutes=rng.randrange(525_600))
-        row[index["Facility State"]] = state
-        row[index["Detention Facility"]] = name
-        row[index["Detention Facility Code"]] = code
-        row[index["Facility City"]] = city
-        row[index["Detainer Prepared Criminality"]] = rng.choice(["1 Convicted Criminal", "2 Pending Criminal Charges",
-                                                                  "3 Other Immigration Violator"])
-        row[index["Detainer Prep Threat Level"]] = rng.choice(["1", "2", "3", ""])
-        row[index["Gender"]] = rng.choice(["Male", "Female"])
-        row[index["Citizenship Country"]] = rng.choice(["MEXICO", "GUATEMALA", "HONDURAS", "EL SALVADOR", "INDIA"])
-        row[index["Birth Date"]] = REDACTED
-        row[index["Birth Year"]] = rng.randrange(1950, 2004)
-        row[index["Most Serious Conviction (MSC) Charge"]] = charge
-        row[index["MSC Charge Code"]] = ccode
-        row[index["Detainer Lift Reason"]] = rng.choice(REASONS)
-        row[index["Detainer Type"]] = "I-247A - Immigration Detainer - Notice of Action"
-        for col in ("Alien File Number", "EID Case ID", "EID Subject ID", "EID DTA ID"):
-            row[index[col]] = REDACTED
-        row[index["Unique Identifier"]] = f"{k:010x}"
-        yield row
+def write_csv(path: Path, n: int, seed: int = 7) -> None:
+    write_national_lesa(path, detainers=n, seed=seed)
 
 
-TITLE = ["U.S. Immigration and Customs Enforcement", "SYNTHETIC BENCHMARK RELEASE — every row is invented", "",
-         "Note: fields exempt from disclosure are shown as (b)(6), (b)(7)(c)"]
-
-
-def write_csv(path: Path, n: int) -> None:
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        w = csv.writer(handle)
-        for t in TITLE:
-            w.writerow([t])
-        w.writerow(HEADER)
-        for row in rows(n):
-            row[0] = row[0].strftime("%m/%d/%Y %H:%M")
-            w.writerow(["" if v is None else v for v in row])
-        w.writerow([])
-        w.writerow(["Source: synthetic benchmark data"])
-
-
-def write_xlsx(path: Path, n: int) -> None:
+def write_xlsx(path: Path, n: int, seed: int = 7) -> None:
     from openpyxl import Workbook
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("Detainers")
-    for t in TITLE:
+    for t in LESA_TITLE:
         ws.append([t])
-    ws.append(HEADER)
-    for row in rows(n):
-        ws.append(row)
+    ws.append(LESA_HEADER)
+    for row in lesa_rows(n, seed, excel=True):
+        ws.append([None if v == "" else v for v in row])
     ws.append([])
-    ws.append(["Source: synthetic benchmark data"])
+    ws.append([LESA_FOOTER])
     wb.save(path)
 
 

@@ -612,7 +612,8 @@ def ingest_cmd(
     from detainers.ingest.load import ingest
 
     when = _parse_datetime(as_of) if as_of else None
-    facility_id = facility or (f"{jurisdiction}-jail" if jurisdiction else None)
+    # jail-csv: a mapping file's [facility] id comes before the default (its reader knows both)
+    facility_id = facility or (f"{jurisdiction}-jail" if jurisdiction and kind.value != "jail-csv" else None)
     options = IngestOptions(jurisdiction, facility_id, state.upper() if state else None, when, mapping)
     engine = store(db)
     results = []
@@ -845,9 +846,11 @@ def sources_cmd(
 def recompute_cmd(db: DbOption = None, quiet: QuietOption = False) -> None:
     """Re-derive every detainer's outcome (after editing the lift-reason table, say)."""
     from detainers import audit, outcomes
+    from detainers.store import summary
 
     with store(db).begin() as conn:
         result = outcomes.recompute(conn)
+        summary.refresh(conn)
         audit.record(conn, "recompute", result)
     if not quiet:
         out.print(f"{result['detainers']} detainers checked; {result['changed']} changed outcome or end date; "
@@ -882,6 +885,63 @@ def demo_cmd(
     from detainers.demo_run import run_demo
 
     run_demo(database_url(db), output, scale=scale, console=out)
+
+
+class SyntheticFormat(str, Enum):
+    package = "package"
+    ice_lesa = "ice-lesa"
+
+
+@app.command("synthetic")
+@handle_errors
+def synthetic_cmd(
+    path: Annotated[Path, typer.Argument(help="Folder for the package (ice-lesa: a .csv file, or a folder for it).")],
+    detainers: Annotated[str, typer.Option("--detainers", "-n", help="How many detainers: 3000, 100k, 1M, 5M.")],
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed and size give the same bytes.")] = 2012,
+    fmt: Annotated[SyntheticFormat, typer.Option("--format", help="package: a data package for `detainers import`; "
+                                                 "ice-lesa: an ERO-LESA release for `detainers ingest ice-lesa`.")]
+    = SyntheticFormat.package,
+    quiet: QuietOption = False,
+) -> None:
+    """Write SYNTHETIC national-scale data for benchmarks: real county names, every record invented."""
+    import time
+
+    from detainers.national import NOTE, parse_size, write_national_lesa, write_national_package
+
+    try:
+        count = parse_size(detainers)
+    except ValueError as exc:
+        raise InputError(f"--detainers: {exc}") from None
+    if fmt == SyntheticFormat.ice_lesa and path.suffix.lower() != ".csv":
+        path = path / "ice-lesa-synthetic.csv"
+    target = path if fmt == SyntheticFormat.package else path.parent
+    if target.is_file():
+        raise InputError(f"{target} is a file (expected a folder)")
+    if fmt == SyntheticFormat.package and target.is_dir() and any(target.iterdir()):
+        toml = target / "package.toml"
+        if not (toml.is_file() and 'generated_by = "detainers synthetic"' in toml.read_text("utf-8", "replace")):
+            raise InputError(f"{target} is not empty and holds no earlier synthetic package "
+                             "(expected a new or empty folder, so no other package is overwritten)")
+    started = time.perf_counter()
+    with err.status("Writing SYNTHETIC data…", spinner="dots") if not quiet and err.is_terminal else _null():
+        if fmt == SyntheticFormat.package:
+            facts = write_national_package(path, detainers=count, seed=seed)
+        else:
+            rows = write_national_lesa(path, detainers=count, seed=seed)
+    if quiet:
+        return
+    seconds = time.perf_counter() - started
+    if fmt == SyntheticFormat.package:
+        out.print(f"[bold yellow]{escape(facts.lines()[0])}[/]")
+        for line in facts.lines()[1:]:
+            out.print(escape(line), highlight=False)
+        out.print(f"Wrote the SYNTHETIC package {escape(str(path))} in {seconds:.1f} s; load it with "
+                  f"`detainers import {escape(str(path))}`.", highlight=False)
+    else:
+        out.print(f"[bold yellow]{escape(NOTE)}[/]")
+        out.print(f"Wrote a SYNTHETIC ICE ERO-LESA release, {rows:,} detainers (seed {seed}), to "
+                  f"{escape(str(path))} in {seconds:.1f} s; load it with "
+                  f"`detainers ingest ice-lesa {escape(str(path))}`.", highlight=False)
 
 
 @app.command("backup")
