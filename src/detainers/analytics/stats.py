@@ -86,9 +86,7 @@ def _from_detainers(q: OutcomeQuery) -> _Plan:
 def _from_counts(q: OutcomeQuery, fys: tuple[int | None, int | None]) -> _Plan:
     c = outcome_counts.c
     source = outcome_counts.join(facilities, facilities.c.facility_id == c.facility_id)
-    counts = [func.sum(c.n).label("lodged")] + [
-        func.sum(case((c.outcome == o, c.n), else_=0)).label(o) for o in OUTCOME_ORDER
-    ]
+    counts = [func.sum(c.n).label("lodged")] + [func.sum(c[o]).label(o) for o in OUTCOME_ORDER]
     conditions = [c.cohort == q.cohort]
     if fys[0] is not None:
         conditions.append(c.fy >= fys[0])

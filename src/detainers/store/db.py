@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from importlib import resources
 from pathlib import Path
 
@@ -9,9 +11,96 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine.base import OptionEngine
+from sqlalchemy.exc import OperationalError
 
 from detainers.errors import StoreError
+
+# How long a write waits for another one to finish before giving up (SQLite's busy timeout, and the
+# wait for PostgreSQL's writer lock); DETAINERS_BUSY_SECONDS changes it. An import of a large package
+# can take longer than this; the second writer then stops with `DatabaseBusy` and changes nothing.
+BUSY_SECONDS = 30.0
+
+
+def _busy_seconds() -> float:
+    raw = os.environ.get("DETAINERS_BUSY_SECONDS", "")
+    try:
+        return float(raw) if raw else BUSY_SECONDS
+    except ValueError:
+        return BUSY_SECONDS
+
+
+# The PostgreSQL advisory lock every write transaction holds (transaction-scoped): one writer at a
+# time, as on SQLite. The number is arbitrary but fixed ("detainers" in ASCII, truncated).
+WRITER_LOCK = 0x64657461696E65
+
+
+class DatabaseBusy(StoreError):
+    """Another process kept writing for longer than `BUSY_SECONDS`; nothing was changed."""
+
+
+class _Connection(Connection):
+    """A Connection that tells a transaction begun by its first statement (`engine.connect()`: a
+    read) from one begun on purpose (`engine.begin()`, `conn.begin()`: a write; see make_engine)."""
+
+    _detainers_implicit_begin = False
+
+    def _autobegin(self) -> None:
+        self._detainers_implicit_begin = True
+        try:
+            super()._autobegin()
+        finally:
+            self._detainers_implicit_begin = False
+
+
+class _OptionEngine(OptionEngine):
+    _connection_cls = _Connection  # engine.execution_options(...) keeps the distinction
+
+
+def _tell_reads_from_writes(engine: Engine) -> None:
+    engine._connection_cls = _Connection  # noqa: SLF001 - see _Connection
+    engine._option_cls = _OptionEngine  # noqa: SLF001
+
+
+def _implicit(conn: Connection) -> bool:
+    return bool(getattr(conn, "_detainers_implicit_begin", False))
+
+
+def _busy() -> DatabaseBusy:
+    return DatabaseBusy(f"The database is busy: another write (an import or ingest, say) has been running for "
+                        f"{_busy_seconds():g} seconds. Nothing was changed; run this again when it has finished.")
+
+
+def _begin_sqlite(conn: Connection) -> None:
+    # A read (autobegin) takes a snapshot and never waits. A write takes the write lock up front, so
+    # it waits (busy_timeout) for a running writer instead of reading an old snapshot first and then
+    # failing at once with "database is locked" (SQLITE_BUSY_SNAPSHOT) when it tries to write.
+    if _implicit(conn):
+        conn.exec_driver_sql("BEGIN")
+        return
+    try:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    except OperationalError as exc:
+        if "locked" in str(exc.orig) or "busy" in str(exc.orig):
+            raise _busy() from exc
+        raise
+
+
+def _begin_postgresql(conn: Connection) -> None:
+    # A read (autobegin) sees one snapshot from its first statement to its end, as on SQLite, so a
+    # report built from several queries never mixes the data before and after an import. A write
+    # stays READ COMMITTED and takes the writer lock first: writers run one after the other, so one
+    # that reads then writes (the audit chain, the checks before an import) sees what the last
+    # writer committed, and a write transaction's reads are consistent too.
+    if _implicit(conn):
+        conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        return
+    deadline = time.monotonic() + _busy_seconds()
+    while not conn.exec_driver_sql(f"SELECT pg_try_advisory_xact_lock({WRITER_LOCK})").scalar():
+        if time.monotonic() > deadline:
+            raise _busy()
+        time.sleep(0.05)
 
 
 def _migrations_dir() -> str:
@@ -35,12 +124,21 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={int(_busy_seconds() * 1000)}")
     cursor.close()
 
 
-def make_engine(url: str) -> Engine:
-    """Create an engine for `url` with per-backend settings; no schema work."""
+def make_engine(url: str, *, pool_size: int | None = None, max_overflow: int | None = None) -> Engine:
+    """Create an engine for `url` with per-backend settings; no schema work.
+
+    Transactions: `engine.connect()` and reading begins a read transaction (one snapshot until the
+    connection is closed; it never waits for a writer). `engine.begin()` (or `conn.begin()`) begins
+    a write transaction, which waits for a running writer (up to BUSY_SECONDS) and then holds the
+    right to write until it ends: SQLite's BEGIN IMMEDIATE, PostgreSQL's writer lock. See
+    docs/architecture.md, "Concurrency".
+
+    `pool_size`/`max_overflow` size PostgreSQL's connection pool (the web process sets them).
+    """
     if url.startswith("sqlite"):
         path = url.split("///", 1)[1] if "///" in url else ""
         if path and path != ":memory:":
@@ -48,12 +146,24 @@ def make_engine(url: str) -> Engine:
             if not parent.is_dir():
                 raise StoreError(f"Cannot open database {url}: folder {parent} does not exist.")
         engine = create_engine(url)
+        _tell_reads_from_writes(engine)
         event.listen(engine, "connect", _sqlite_pragmas)
-        # pysqlite commits DDL on its own and begins transactions lazily; take over so that every
-        # transaction — a migration's schema changes included — is one BEGIN … COMMIT, all or nothing.
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        # pysqlite commits DDL on its own and begins transactions lazily; take over (SQLAlchemy's
+        # pysqlite recipe) so that every transaction — a migration's schema changes included — is one
+        # BEGIN … COMMIT, all or nothing, and a write one begins with BEGIN IMMEDIATE.
+        event.listen(engine, "begin", _begin_sqlite)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    options: dict = {"pool_pre_ping": True, "pool_recycle": 1800}
+    if url.startswith("postgresql"):
+        if pool_size is not None:
+            options["pool_size"] = pool_size
+        if max_overflow is not None:
+            options["max_overflow"] = max_overflow
+    engine = create_engine(url, **options)
+    if engine.dialect.name == "postgresql":
+        _tell_reads_from_writes(engine)
+        event.listen(engine, "begin", _begin_postgresql)
+    return engine
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -99,10 +209,10 @@ def upgrade(engine: Engine, revision: str) -> None:
                 conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
 
 
-def open_store(url: str) -> Engine:
-    """Open the database at `url`, creating or upgrading its schema as needed."""
+def open_store(url: str, **pool) -> Engine:
+    """Open the database at `url`, creating or upgrading its schema as needed (`pool`: see make_engine)."""
     try:
-        engine = make_engine(url)
+        engine = make_engine(url, **pool)
         migrate(engine)
     except StoreError:
         raise
@@ -122,21 +232,18 @@ def _first_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
-def retry_when_busy(engine: Engine, work, *, seconds: float = 30.0):
-    """Run `work(conn)` in a write transaction, starting it again while SQLite says the database is
-    locked (another process is writing). A transaction that began by reading cannot wait for the
-    writer in WAL mode, so it is retried whole; PostgreSQL waits by itself and runs it once."""
-    import time
+def retry_when_busy(engine: Engine, work, *, seconds: float | None = None):
+    """Run `work(conn)` in a write transaction, trying again while the database stays busy.
 
-    from sqlalchemy.exc import OperationalError
-
-    deadline = time.monotonic() + seconds
+    A write transaction already waits BUSY_SECONDS for a running writer (see make_engine); this
+    waits up to `seconds` more, for small bookkeeping writes (an interrupted-work marker, the audit
+    entry of a backup) that had better be written late than not at all."""
+    deadline = time.monotonic() + (_busy_seconds() if seconds is None else seconds)
     while True:
         try:
             with engine.begin() as conn:
                 return work(conn)
-        except OperationalError as exc:
-            locked = engine.dialect.name == "sqlite" and "database is locked" in str(exc.orig)
-            if not locked or time.monotonic() > deadline:
+        except DatabaseBusy:
+            if time.monotonic() > deadline:
                 raise
             time.sleep(0.1)

@@ -213,7 +213,7 @@ detainers = Table(
     Index("ix_detainers_facility_lodged", "facility_id", "lodged_on"),
 )
 
-# Detainers counted per cohort, facility, fiscal year and outcome (store/summary.py). Rebuilt in the
+# Detainers counted per cohort, facility and fiscal year, in all and per outcome (store/summary.py). Rebuilt in the
 # transaction of every write that changes detainers, so it always matches them.
 outcome_counts = Table(
     "outcome_counts",
@@ -221,8 +221,10 @@ outcome_counts = Table(
     Column("cohort", String(8), nullable=False),
     Column("facility_id", ID, nullable=False),
     Column("fy", Integer),
-    Column("outcome", String(16), nullable=False),
     Column("n", Integer, nullable=False),
+    # One column per outcome (model.OUTCOME_ORDER).
+    *(Column(o, Integer, nullable=False) for o in
+      ("honored", "declined", "transferred", "lifted", "cancelled", "in_custody", "unknown")),
     Index("ix_outcome_counts_cohort_fy", "cohort", "fy"),
 )
 

@@ -14,6 +14,8 @@ down_revision = '0004'
 branch_labels = None
 depends_on = None
 
+OUTCOMES = ('honored', 'declined', 'transferred', 'lifted', 'cancelled', 'in_custody', 'unknown')
+
 
 def upgrade() -> None:
     op.create_table(
@@ -21,18 +23,19 @@ def upgrade() -> None:
         sa.Column('cohort', sa.String(length=8), nullable=False),
         sa.Column('facility_id', sa.String(length=128), nullable=False),
         sa.Column('fy', sa.Integer(), nullable=True),
-        sa.Column('outcome', sa.String(length=16), nullable=False),
         sa.Column('n', sa.Integer(), nullable=False),
+        *(sa.Column(o, sa.Integer(), nullable=False) for o in OUTCOMES),
     )
     op.create_index('ix_outcome_counts_cohort_fy', 'outcome_counts', ['cohort', 'fy'], unique=False)
     op.create_index('ix_detainers_facility_ended', 'detainers', ['facility_id', 'ended_on'], unique=False)
     op.create_index('ix_detainers_facility_lodged', 'detainers', ['facility_id', 'lodged_on'], unique=False)
     # Count what is already stored, so that an upgraded database answers as a new one would.
+    per_outcome = ", ".join(f"SUM(CASE WHEN outcome = '{o}' THEN 1 ELSE 0 END)" for o in OUTCOMES)
     for cohort, day, fy in (('lodged', 'lodged_on', 'lodged_fy'), ('ended', 'ended_on', 'ended_fy')):
         op.execute(
-            f"INSERT INTO outcome_counts (cohort, facility_id, fy, outcome, n) "
-            f"SELECT '{cohort}', facility_id, {fy}, outcome, count(*) FROM detainers "
-            f"WHERE {day} IS NOT NULL GROUP BY facility_id, {fy}, outcome")
+            f"INSERT INTO outcome_counts (cohort, facility_id, fy, n, {', '.join(OUTCOMES)}) "
+            f"SELECT '{cohort}', facility_id, {fy}, COUNT(*), {per_outcome} FROM detainers "
+            f"WHERE {day} IS NOT NULL GROUP BY facility_id, {fy}")
 
 
 def downgrade() -> None:
