@@ -32,6 +32,7 @@ from detainers.reports.render import render
 from detainers.reports.transfers import TransfersQuery
 from detainers.reports.transfers import build as build_transfers
 from detainers.store.schema import detainers as detainers_table
+from detainers.store.schema import sources
 
 LABELLED = Path(__file__).parent / "data" / "charges" / "labelled.csv"
 OUTCOMES = {"in_custody", "honored", "declined", "transferred", "lifted", "cancelled", "unknown"}
@@ -247,6 +248,12 @@ def test_lesa_release_ingests(engine, tmp_path):
         outcomes = dict(conn.execute(select(detainers_table.c.outcome, func.count())
                                      .group_by(detainers_table.c.outcome)).all())
     assert {"honored", "declined", "transferred", "lifted", "cancelled", "unknown"} <= set(outcomes)
+    # The release's title says SYNTHETIC: so do the source and every report made from it.
+    assert any("SYNTHETIC" in note for note in result.notes)
+    with engine.connect() as conn:
+        assert conn.execute(select(sources.c.synthetic)).scalars().all() == [True]
+        report = build_noncooperative(conn, NonCooperativeQuery(AS_OF))
+    assert report["synthetic"] is True and "SYNTHETIC" in render(report, "md")
 
 
 def test_synthetic_command(tmp_path):

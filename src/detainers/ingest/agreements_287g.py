@@ -169,7 +169,7 @@ def _entry(path, sheet, row, values, columns, list_date: date, extract: Extract)
              "is not a U.S. state (expected a state name such as NORTH CAROLINA, or a postal code)", sheet)
     agency = agency_name(values["agency"])
     if agency is None:
-        fail(path, row, f"LAW ENFORCEMENT AGENCY ({col('agency')})", values["agency"],
+        fail(path, row, f"LAW ENFORCEMENT AGENCY ({col('agency')})", None,
              "is empty (expected the agency's name)", sheet)
     model = model_code(values["model"])
     if model is None:
@@ -245,11 +245,14 @@ _TEXT_DATE_FORMATS = ("%B %d, %Y", "%b %d, %Y", "%B %d %Y", "%b %d %Y", "%d-%b-%
 
 
 def signed_date(value) -> date | None:
-    """SIGNED as a datetime, an Excel serial number, ISO or US text, or 'May 17, 2020'. Raises ValueError."""
+    """SIGNED as a datetime, an Excel serial number, ISO or US text, or 'May 17, 2020'.
+
+    Raises ValueError for anything else, and for a date outside the years 1900–2100 (serial 1 is 1899-12-31).
+    """
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         # A cell formatted as a number holds Excel's serial day count.
         if 1 <= value < 100000:
-            return _EXCEL_EPOCH + timedelta(days=int(value))
+            return _in_bounds(_EXCEL_EPOCH + timedelta(days=int(value)), value)
         raise ValueError(str(value))
     try:
         return parse_date(value)
@@ -257,10 +260,17 @@ def signed_date(value) -> date | None:
         text = " ".join(str(value).replace(".", " ").split())
         for fmt in _TEXT_DATE_FORMATS:
             try:
-                return datetime.strptime(text, fmt).date()
+                parsed = datetime.strptime(text, fmt).date()
             except ValueError:
                 continue
+            return _in_bounds(parsed, value)
         raise
+
+
+def _in_bounds(day: date, value) -> date:
+    if not 1900 <= day.year <= 2100:
+        raise ValueError(str(value))
+    return day
 
 
 _REPLACEMENTS = (

@@ -13,6 +13,8 @@ number in the file as a spreadsheet shows it) and, where the file has sheets,
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -42,6 +44,8 @@ class Extract:
     records: int = 0
     #: kind-specific extras (e.g. 287(g) agreement rows), handled by the loader for that kind
     extra: dict[str, list[dict]] = field(default_factory=dict)
+    #: the file says it is SYNTHETIC (a title or note row): every output made from it says so too
+    synthetic: bool = False
 
     def add(self, file: str, row: dict) -> None:
         self.rows.setdefault(file, []).append(row)
@@ -87,14 +91,13 @@ _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\
 def parse_date(value) -> date | None:
     """A date from an Excel datetime, an ISO text (with or without time) or US `MM/DD/YYYY`.
 
-    Returns None for empty cells; raises ValueError for anything else that is not a date.
+    Returns None for empty cells; raises ValueError for anything else that is not a date in the
+    years 1900–2100 (an Excel cell holding 0001-01-01 or 9999-12-31 included).
     """
     if value is None:
         return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
+    if isinstance(value, date):  # an Excel date or datetime: the same years as a text date
+        return _checked(value.year, value.month, value.day)
     text = str(value).strip()
     if not text:
         return None
@@ -170,6 +173,19 @@ def read_text_file(path: Path) -> tuple[str, str]:
     return data.decode("latin-1"), "latin-1"
 
 
+def csv_rows(path: Path, text: str) -> list[list[str]]:
+    """Every record of a CSV text. A quote that is never closed (which would swallow the rest of the
+    file into one cell) or a cell past the CSV field limit is an InputError naming the record."""
+    rows: list[list[str]] = []
+    try:
+        for cells in csv.reader(io.StringIO(text, newline=""), strict=True):
+            rows.append(cells)
+    except csv.Error as exc:
+        hint = "; a quote opened on this row is never closed" if "unexpected end of data" in str(exc) else ""
+        fail(path, len(rows) + 1, None, None, f"is not readable CSV ({exc}){hint}")
+    return rows
+
+
 _TIME_OF_DAY = re.compile(r"[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:\s*([AP]M))?$", re.IGNORECASE)
 
 
@@ -182,8 +198,12 @@ def parse_datetime(value) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, datetime):
+        _checked(value.year, value.month, value.day)  # raises ValueError outside 1900–2100
         rounded = value.replace(microsecond=0)
-        return rounded + timedelta(seconds=1) if value.microsecond >= 500_000 else rounded
+        if value.microsecond >= 500_000:
+            rounded += timedelta(seconds=1)
+            _checked(rounded.year, rounded.month, rounded.day)  # 2100-12-31 23:59:59.6 is 2101
+        return rounded
     day = parse_date(value)  # raises ValueError for text that is not a date
     if day is None:
         return None

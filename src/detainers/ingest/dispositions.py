@@ -97,6 +97,13 @@ class Table:
 
 def _read_rows(text: str, name: str) -> tuple[dict[str, _Row], dict[str, _Row]]:
     reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        return _rows(reader, name)
+    except csv.Error as exc:  # a field over the csv module's size limit, say
+        raise InputError(Problem(name, reader.line_num + 1, None, None, f"is not valid CSV ({exc})")) from None
+
+
+def _rows(reader: csv.DictReader, name: str) -> tuple[dict[str, _Row], dict[str, _Row]]:
     missing = [c for c in COLUMNS[:5] if c not in (reader.fieldnames or [])]
     if missing:
         raise InputError(Problem(name, 1, None, None,
@@ -142,6 +149,9 @@ def load_table(user_path: str | None = None) -> Table:
             text = path.read_text("utf-8-sig")
         except OSError as exc:
             raise InputError(Problem(str(path), None, None, None, f"cannot be read ({exc.strerror})")) from exc
+        except UnicodeDecodeError:
+            raise InputError(Problem(str(path), None, None, None,
+                                     "is not UTF-8 text (save the file as UTF-8)")) from None
         user_exact, user_prefix = _read_rows(text, str(path))
         exact.update(user_exact)
         prefix.update(user_prefix)

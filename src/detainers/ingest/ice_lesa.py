@@ -73,8 +73,10 @@ PROGRESS_EVERY = 10_000
 _FACILITY_EXPECTED = "expected a facility code, or a facility name with its state"
 
 _FORM = re.compile(r"^\s*(I-?247[A-Z]?)\b", re.IGNORECASE)
-# ICE also writes the exemptions in other orders and with other separators.
-_WITHHELD = re.compile(r"^\(b\)\(\d\)(\([a-z]\))?(\s*(,|;|/|&|and)?\s*\(b\)\(\d\)(\([a-z]\))?)*$", re.IGNORECASE)
+# ICE also writes the exemptions in other orders and with other separators. A separator is a word or
+# mark with optional spaces, or spaces alone: one way to match each, so a long run cannot backtrack for hours.
+_WITHHELD = re.compile(r"^\(b\)\(\d\)(?:\([a-z]\))?(?:(?:\s*(?:,|;|/|&|and)\s*|\s+)?\(b\)\(\d\)(?:\([a-z]\))?)*$",
+                       re.IGNORECASE)
 _SMALL_WORDS = frozenset({"of", "and", "the", "de", "del", "da"})
 
 
@@ -316,12 +318,14 @@ def _csv_rows(path: Path, extract: Extract) -> Iterator[tuple[int, list]]:
     with path.open(newline="", encoding=encoding, errors="replace") as fh:
         number = 0
         try:
-            for number, cells in enumerate(csv.reader(fh), start=1):
+            # strict: a quote never closed is an error, not a cell that swallows the rest of the file
+            for number, cells in enumerate(csv.reader(fh, strict=True), start=1):
                 if any("\0" in c for c in cells):  # PostgreSQL cannot store it, and no export means it
                     fail(path, number, None, None, "contains a NUL byte (expected plain CSV text)")
                 yield number, cells
         except csv.Error as exc:
-            fail(path, number + 1, None, None, f"is not readable CSV ({exc})")
+            hint = "; a quote opened on this row is never closed" if "unexpected end of data" in str(exc) else ""
+            fail(path, number + 1, None, None, f"is not readable CSV ({exc}){hint}")
 
 
 # ---- mapping rows --------------------------------------------------------------------------------
@@ -331,6 +335,7 @@ def _csv_rows(path: Path, extract: Extract) -> Iterator[tuple[int, list]]:
 class _Columns:
     index: dict[str, int | None]
     header: dict[str, str | None]
+    width: int = 0
 
 
 @dataclass
@@ -356,6 +361,7 @@ class _Rows:
             if number > HEADER_SCAN:
                 break
             normed = [_norm(c) if isinstance(c, str) else "" for c in cells]
+            self._title(cells)
             if _PREPARED in normed and _FACILITY_HEADERS.intersection(normed):
                 columns = self._columns(name, number, cells, normed)
                 break
@@ -374,14 +380,24 @@ class _Rows:
                 continue
             if not any(_filled(c) for c in cells[1:]) and not _is_date(cells[0]):
                 self.footers.append((name, number, str(cells[0]).strip()))
+                self._title(cells)
                 after_footer = True
                 continue
             if after_footer and not _is_date(_cell(cells, columns.index["prepared"])):
                 # below the notes: more notes (a totals line), not detainers
                 self.footers.append((name, number, " | ".join(str(c).strip() for c in cells if _filled(c))))
                 continue
+            if len(cells) > columns.width and any(_filled(c) for c in cells[columns.width:]):
+                fail(self.path, number, None, None, f"has {len(cells)} cells but the header has {columns.width} columns "
+                     "(expected one cell per column; a comma in an unquoted value shifts the cells after it)", name)
             self.row(name, number, cells, columns)
         return True
+
+    def _title(self, cells: list) -> None:
+        """A title or note row that calls the file SYNTHETIC marks the whole source synthetic."""
+        if not self.extract.synthetic and any(isinstance(c, str) and "SYNTHETIC" in c for c in cells):
+            self.extract.synthetic = True
+            self._note("The file says it is SYNTHETIC; the source and every output made from it are labelled so.")
 
     def _columns(self, sheet: str | None, number: int, cells: list, normed: list[str]) -> _Columns:
         position = {}
@@ -410,7 +426,7 @@ class _Rows:
         if index["lift_date"] is None:
             self._note("Without a 'Detainer Lift Date' column, lifted_on is empty: outcomes come from "
                        "the lift reason alone and lifted detainers have no end date.")
-        return _Columns(index, header)
+        return _Columns(index, header, len(cells))
 
     def _note(self, text: str) -> None:
         if text not in self.extract.notes:
@@ -525,6 +541,12 @@ class _Rows:
         if bad_state:
             quality[f"{head['state']}: not a U.S. state"] += 1
         if facility_id is None:
+            name, state_text = clean_text(cells[1]), clean_text(cells[3])
+            if name is not None:  # a name without a code is placed by its state: say what is wrong with that
+                what = "is empty" if state_text is None else "is not a U.S. state"
+                fail(self.path, number, head["state"] or COLUMNS["state"][0], state_text,
+                     f"{what} (expected the state of {name!r}, which has no facility code: a state name such "
+                     "as NORTH CAROLINA, or a postal code)", sheet)
             column = head["facility_code"] or head["facility"]
             fail(self.path, number, column, None, f"is empty ({_FACILITY_EXPECTED})", sheet)
         if facility["name"] is None:

@@ -9,8 +9,6 @@ docs/sources/jail-csv.md for a worked example.
 
 from __future__ import annotations
 
-import csv
-import io
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -19,7 +17,7 @@ from typing import Callable
 
 from detainers.errors import InputError, Problem
 from detainers.ingest import dispositions
-from detainers.ingest.base import Extract, IngestOptions, clean_text, fail, parse_date, read_text_file
+from detainers.ingest.base import Extract, IngestOptions, clean_text, csv_rows, fail, parse_date, read_text_file
 from detainers.ingest.jail_report import (
     charge_level,
     charge_stage,
@@ -88,6 +86,8 @@ def load_mapping(path: Path) -> Mapping:
         data = tomllib.loads(Path(path).read_text("utf-8-sig"))
     except OSError as exc:
         raise InputError(Problem(name, None, None, None, f"cannot be read ({exc.strerror})")) from exc
+    except UnicodeDecodeError:
+        raise InputError(Problem(name, None, None, None, "is not UTF-8 text (save the file as UTF-8)")) from None
     except tomllib.TOMLDecodeError as exc:
         raise InputError(Problem(name, None, None, None, f"is not valid TOML ({exc})")) from exc
     problems: list[Problem] = []
@@ -252,7 +252,7 @@ def read(path: Path, options: IngestOptions, progress: Callable[[int], None] | N
                          "(see docs/sources/jail-csv.md)")
     mapping = load_mapping(Path(options.mapping))
     text, encoding = read_text_file(path)
-    records = [r for r in csv.reader(io.StringIO(text, newline=""))]
+    records = csv_rows(path, text)
     start = next((i for i, r in enumerate(records) if any(c.strip() for c in r)), None)
     if start is None:
         fail(path, None, None, None, "is empty (expected a header row naming the columns)")
@@ -263,6 +263,10 @@ def read(path: Path, options: IngestOptions, progress: Callable[[int], None] | N
     for i in range(start + 1, len(records)):
         if not any(c.strip() for c in records[i]):
             continue
+        width = len(records[start])
+        if len(records[i]) > width and any(c.strip() for c in records[i][width:]):
+            fail(path, i + 1, None, None, f"has {len(records[i])} cells but the header has {width} columns "
+                 "(expected one cell per column; a comma in an unquoted value shifts the cells after it)")
         row = _Row(i + 1, reader.cells(records[i]))
         booking_no = row.cells.get("booking_id")
         if booking_no is None:

@@ -9,8 +9,6 @@ disposition says how the booking ended. Columns are found by their header text.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -20,7 +18,7 @@ from typing import Callable
 from detainers import lift_reasons
 from detainers.errors import InputError
 from detainers.ingest import dispositions
-from detainers.ingest.base import Extract, IngestOptions, clean_text, fail, parse_date, read_text_file
+from detainers.ingest.base import Extract, IngestOptions, clean_text, csv_rows, fail, parse_date, read_text_file
 from detainers.offenses import classify, level_from_code
 from detainers.offenses.levels import level_from_text
 
@@ -193,6 +191,9 @@ def _layout(path: Path, rows: list[list[str]]) -> _Layout:
         if not texts:
             current = None
             continue
+        if not _is_charge_header(row) and {_key(c) for c in row} & {"charge", "charge code"}:
+            fail(path, number, None, None, "looks like a charge header but is not one (expected the charge columns "
+                 "Charge, Charge Literal, Level, Sentence, Disposition Date, Disposition Type)")
         if _is_charge_header(row):
             if current is None:
                 fail(path, number, None, None, "is a charge header with no booking row above it")
@@ -242,7 +243,7 @@ def read(path: Path, options: IngestOptions, progress: Callable[[int], None] | N
     path = Path(path)
     jurisdiction = require_jurisdiction(options, KIND)
     text, encoding = read_text_file(path)
-    layout = _layout(path, list(csv.reader(io.StringIO(text, newline=""))))
+    layout = _layout(path, csv_rows(path, text))
     table = dispositions.table(options.mapping)
 
     extract = Extract(KIND, path)

@@ -11,7 +11,7 @@ import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, select
@@ -20,7 +20,7 @@ from detainers import audit, interrupted
 from detainers.datapackage.checks import check_package
 from detainers.datapackage.importer import FileResult, ImportResult, SourceInfo, write_package
 from detainers.datapackage.reader import Package, PackageFile
-from detainers.datapackage.spec import FILES, FILES_BY_NAME
+from detainers.datapackage.spec import EARLIEST_EVENT, FILES, FILES_BY_NAME, CellError, read_event_date
 from detainers.errors import InputError, Problem
 from detainers.ingest import SOURCES, reader
 from detainers.ingest.base import Extract, IngestOptions, slug
@@ -120,7 +120,9 @@ def ingest(engine: Engine, kind: str, path: Path, options: IngestOptions = Inges
         _place_facilities(conn, pkg)
         if kind == "roster-snapshot":
             _apply_snapshot(conn, pkg, extract)
-        _raise_for(path, check_package(conn, pkg))
+        problems = check_package(conn, pkg)
+        _check_event_dates(pkg, problems)
+        _raise_for(path, problems, extract.sheet)
         previous_id, removed = _reconcile(conn, pkg, family, kind)
         quality = dict(sorted(extract.quality.items()))
         if stage is not None:
@@ -143,14 +145,30 @@ _MIN_RECORDS = 20  # below this, shares say little
 
 
 def _apply_thresholds(path: Path, extract: Extract) -> None:
-    """Warn when many cells of a column could not be read; refuse the file when most could not."""
+    """Warn when many cells of a column could not be read; refuse the file when most could not.
+
+    Only cells that could not be read count ("not a date", "not a known level code: X", …): withheld
+    cells, skipped bookings and other notes do not. A column's problems add up, so that a shifted
+    column whose every cell is a different unknown value is seen as one unreadable column.
+    """
     if extract.records < _MIN_RECORDS:
         return
+    by_column: dict[str, dict[str, int]] = {}
     for what, count in sorted(extract.quality.items()):
         column, _, problem = what.partition(": ")
-        if not problem or problem == "redacted" or column in ("people", "detainers", "facilities", "bookings",
-                                                                "charges"):
-            continue  # withheld cells and row-level notes are not unreadable cells
+        if not (problem.startswith("not ") or problem == "cannot be placed") or column in (
+                "people", "detainers", "facilities", "bookings", "charges"):
+            continue
+        by_column.setdefault(column, {})[problem] = count
+    for column, problems in by_column.items():
+        count = sum(problems.values())
+        if len(problems) == 1:
+            (problem,) = problems
+        else:  # one count per value: "not a known level code: ASSAULT", "…: THEFT"
+            kinds = "; ".join(dict.fromkeys(p.split(": ", 1)[0] for p in problems))
+            top = sorted(problems, key=lambda p: (-problems[p], p))[:3]
+            examples = ", ".join(repr(p.split(": ", 1)[1]) for p in top if ": " in p)
+            problem = f"{kinds}: {len(problems)} different values" + (f", e.g. {examples}" if examples else "")
         share = count / extract.records
         if share > STOP_SHARE:
             raise InputError(Problem(str(path), None, column, None,
@@ -173,11 +191,38 @@ def _check_options(engine: Engine, options: IngestOptions) -> None:
                          "(import it first in jurisdictions.csv of a data package)")
 
 
-def _raise_for(path: Path, problems) -> None:
-    """Problems found in the canonical rows, told against the user's file and its row numbers."""
+#: The days a booking or detainer happened, which a data package reads with `read_event_date`.
+_EVENT_DATES = {"bookings.csv": ("booked_on", "released_on"), "detainers.csv": ("lodged_on", "lifted_on")}
+
+
+def _check_event_dates(pkg: Package, problems) -> None:
+    """The same bounds as a data package: no stand-in 1900-01-01, nothing in the future."""
+    for name, columns in _EVENT_DATES.items():
+        for row in pkg.rows(name):
+            if row.get("source_row") is None:
+                continue  # made by the loader from stored rows, not read from the file
+            for column in columns:
+                value = row.get(column)
+                if isinstance(value, datetime):
+                    value = value.date()
+                if value is None or EARLIEST_EVENT <= value <= _tomorrow():
+                    continue
+                try:
+                    read_event_date(value.isoformat())
+                except CellError as exc:
+                    problems.add(Problem(name, row["source_row"], column, value.isoformat(), str(exc)))
+
+
+def _tomorrow():
+    return datetime.now(timezone.utc).date() + timedelta(days=1)
+
+
+def _raise_for(path: Path, problems, sheet: str | None = None) -> None:
+    """Problems found in the canonical rows, told against the user's file (and sheet) and its row numbers."""
     if not problems:
         return
-    told = [Problem(str(path), p.row, f"{p.column} (as {p.file.removesuffix('.csv')})" if p.column else None,
+    name = f"{path} [sheet {sheet}]" if sheet and ", " not in sheet else str(path)  # several sheets: rows are ambiguous
+    told = [Problem(name, p.row, f"{p.column} (as {p.file.removesuffix('.csv')})" if p.column else None,
                     p.value, p.expected) for p in problems.items]
     raise InputError(told, more=problems.more)
 
@@ -194,7 +239,7 @@ def _as_package(extract: Extract, sha: str) -> Package:
                 for key in wanted:
                     row.setdefault(key, None)
         files[spec.name] = PackageFile(spec, rows, sha)
-    return Package(extract.path, files, sha, False, None, list(extract.notes))
+    return Package(extract.path, files, sha, extract.synthetic, None, list(extract.notes))
 
 
 def _place_facilities(conn: Connection, pkg: Package) -> None:
@@ -203,9 +248,11 @@ def _place_facilities(conn: Connection, pkg: Package) -> None:
     if not rows:
         return
     by_code, by_place, ids = {}, {}, set()
+    placed = {}
     for f in conn.execute(select(facilities.c.facility_id, facilities.c.code, facilities.c.name,
-                                 facilities.c.city, facilities.c.state)):
+                                 facilities.c.city, facilities.c.state, facilities.c.jurisdiction_id)):
         ids.add(f.facility_id)
+        placed[f.facility_id] = f.jurisdiction_id
         if f.code:
             by_code.setdefault(f.code.upper(), f.facility_id)
         by_place.setdefault(_place_key(f.name, f.city, f.state), f.facility_id)
@@ -218,6 +265,11 @@ def _place_facilities(conn: Connection, pkg: Package) -> None:
             found = by_code[row["code"].upper()]
         elif fid in ids:
             found = fid
+            given, stored = row.get("jurisdiction_id"), placed.get(fid)
+            if given and stored and given != stored:  # a jail file said whose jail it is: it must agree
+                raise InputError(f"--facility: {fid!r} is a facility of jurisdiction {stored!r}, not {given!r} "
+                                 "(expected a facility of the jurisdiction given with --jurisdiction, or a new "
+                                 "facility id)")
         elif row.get("city") and row.get("state"):
             found = by_place.get(_place_key(row["name"], row["city"], row["state"]))
         if found is None:

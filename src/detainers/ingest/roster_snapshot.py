@@ -7,8 +7,6 @@ two (the loader sets that), and a hold first seen in a snapshot was lodged on or
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 from collections.abc import Callable
@@ -16,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from detainers.errors import InputError
-from detainers.ingest.base import Extract, IngestOptions, clean_text, fail, parse_date
+from detainers.ingest.base import Extract, IngestOptions, clean_text, csv_rows, fail, parse_date
 
 KIND = "roster-snapshot"
 TITLE = "Jail roster snapshot"
@@ -116,10 +114,7 @@ def _decode(path: Path) -> str:
 
 def _read_csv(path: Path) -> list[tuple[int, dict]]:
     text = _decode(path)
-    try:
-        rows = list(csv.reader(io.StringIO(text, newline="")))
-    except csv.Error as exc:
-        fail(path, None, None, None, f"cannot be read as CSV ({exc})")
+    rows = csv_rows(path, text)
     for index, cells in enumerate(rows[:HEADER_SEARCH_ROWS]):
         columns = _match_columns(cells)
         if all(c in columns for c in REQUIRED):
@@ -131,6 +126,9 @@ def _read_csv(path: Path) -> list[tuple[int, dict]]:
     for number, cells in enumerate(rows[index + 1:], start=index + 2):
         if not any(c.strip() for c in cells):
             continue
+        if len(cells) > len(rows[index]) and any(c.strip() for c in cells[len(rows[index]):]):
+            fail(path, number, None, None, f"has {len(cells)} cells but the header has {len(rows[index])} columns "
+                 "(expected one cell per column; a comma in an unquoted value shifts the cells after it)")
         out.append((number, {name: (cells[i] if i < len(cells) else None) for name, i in columns.items()}))
     return out
 
@@ -140,6 +138,10 @@ def _read_json(path: Path) -> list[tuple[int, dict]]:
         data = json.loads(_decode(path))
     except json.JSONDecodeError as exc:
         fail(path, exc.lineno, None, None, f"is not valid JSON ({exc.msg} at column {exc.colno})")
+    except ValueError as exc:  # a number of more than 4,300 digits
+        fail(path, None, None, None, f"is not valid JSON ({' '.join(str(exc).split(';')[0].split())})")
+    except RecursionError:
+        fail(path, None, None, None, "is not valid JSON (nested too deeply; expected a list of bookings)")
     if isinstance(data, dict):
         lists = [v for v in data.values() if isinstance(v, list) and all(isinstance(x, dict) for x in v)]
         if len(lists) != 1:
@@ -163,10 +165,15 @@ def split_list(value) -> list[str]:
     """Charges or holds as a list: a JSON list, a ';'-separated text, objects → their text; blanks dropped."""
     if value is None:
         return []
-    if isinstance(value, list):
+    if isinstance(value, list):  # lists in lists, flattened without recursion (JSON may nest deeply)
         items: list[str] = []
-        for item in value:
-            items.extend(split_list(item))
+        pending = list(reversed(value))
+        while pending:
+            item = pending.pop()
+            if isinstance(item, list):
+                pending.extend(reversed(item))
+            else:
+                items.extend(split_list(item))
         return items
     if isinstance(value, dict):
         return split_list(object_text(value))
@@ -240,7 +247,7 @@ def _merge(path: Path, records: list[tuple[int, dict]], options: IngestOptions, 
                 continue
             fail(path, row, "booking_id", values.get("booking_id"), "is empty (expected the booking number)")
         if person_id is None:
-            fail(path, row, "person_id", values.get("person_id"),
+            fail(path, row, "person_id", None,
                  "is empty (expected the person's id, e.g. the inmate or SO number)")
         try:
             booked_on = parse_date(raw_date)
