@@ -277,3 +277,19 @@ def test_synthetic_command(tmp_path):
     refused = runner.invoke(app, ["synthetic", str(other), "-n", "100"])
     assert refused.exit_code == 2 and "not empty" in refused.output
     assert sorted(p.name for p in other.iterdir()) == ["notes.txt"]
+
+
+def test_parts_add_people_over_the_same_counties(engine, tmp_path):
+    """Part 2 has the same reference files and its own people: imported after part 1, the detainers add up."""
+    first = write_national_package(tmp_path / "p1", detainers=1500)
+    second = write_national_package(tmp_path / "p2", detainers=1500, part=2)
+    for name in ("jurisdictions.csv", "facilities.csv", "policies.csv", "regions.csv"):
+        assert (tmp_path / "p1" / name).read_bytes() == (tmp_path / "p2" / name).read_bytes()
+    assert (tmp_path / "p1" / "people.csv").read_bytes() != (tmp_path / "p2" / "people.csv").read_bytes()
+    import_package(engine, tmp_path / "p1")
+    result = import_package(engine, tmp_path / "p2")
+    assert result.files["jurisdictions.csv"].added == 0 and result.files["policies.csv"].added == 0
+    assert result.files["detainers.csv"].added == 1500
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(detainers_table)).scalar() == 3000
+    assert first.jurisdictions == second.jurisdictions

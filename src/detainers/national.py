@@ -514,10 +514,17 @@ def _write_reference(shapes: _Shapes, writers: dict, rows: dict[str, int]) -> No
         rows["regions.csv"] += 1
 
 
-def write_national_package(directory: Path, *, detainers: int, seed: int = 2012) -> NationalFacts:
-    """Write a SYNTHETIC national data package with exactly `detainers` detainers into `directory`."""
+def write_national_package(directory: Path, *, detainers: int, seed: int = 2012, part: int = 1) -> NationalFacts:
+    """Write a SYNTHETIC national data package with exactly `detainers` detainers into `directory`.
+
+    `part` > 1 writes another batch of people over the same counties and policies (the same seed
+    gives the same reference files) with ids of their own, so that several parts imported one after
+    the other make a larger database than one package could be read into memory for.
+    """
     if detainers < 1:
         raise ValueError("detainers must be at least 1")
+    if part < 1:
+        raise ValueError("part must be at least 1")
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     shapes = _Shapes(seed)
@@ -530,6 +537,10 @@ def write_national_package(directory: Path, *, detainers: int, seed: int = 2012)
         for name, columns in COLUMNS.items():
             writers[name].writerow(columns)
         _write_reference(shapes, writers, rows)
+        tag = ""
+        if part > 1:  # the same counties and policies; other people
+            rng.seed(seed * 1_000 + part)
+            tag = f"{part}-"
         person_row, booking_row = writers["people.csv"].writerow, writers["bookings.csv"].writerow
         charge_row, detainer_row = writers["charges.csv"].writerow, writers["detainers.csv"].writerow
         charges, charge_cum = shapes.charges, shapes.charge_cum
@@ -556,7 +567,7 @@ def write_national_package(directory: Path, *, detainers: int, seed: int = 2012)
                 charge_count += 1
 
         for person, sex, birth_year, country, episodes in _people(shapes, detainers):
-            pid = f"p-{person:07d}"
+            pid = f"p-{tag}{person:07d}"
             born = date(birth_year, 1, 1) + timedelta(days=int(rand() * 365))
             person_row((pid, birth_year, sex, country, _name(sex, person + name_offset), born.isoformat()))
             people += 1
@@ -566,18 +577,18 @@ def write_national_package(directory: Path, *, detainers: int, seed: int = 2012)
                 if type(e) is tuple:  # a re-booking without a detainer
                     nb += 1
                     _, ci, facility, booked, released, reason = e
-                    book(f"b-{person:07d}-{nb}", pid, facility, booked, released, reason)
+                    book(f"b-{tag}{person:07d}-{nb}", pid, facility, booked, released, reason)
                     continue
                 nd += 1
                 per_county[e.county] += 1
                 bid = ""
                 if e.booked >= 0:
                     nb += 1
-                    bid = f"b-{person:07d}-{nb}"
+                    bid = f"b-{tag}{person:07d}-{nb}"
                     book(bid, pid, e.facility, e.booked, e.released, e.reason)
                 claim = e.outcome if rand() < 0.04 else ""
                 link = bid if rand() >= 0.03 else ""  # a few leave the booking to be matched by date
-                detainer_row((f"d-{person:07d}-{nd}", pid, e.facility, _ISO[e.lodged], link,
+                detainer_row((f"d-{tag}{person:07d}-{nd}", pid, e.facility, _ISO[e.lodged], link,
                               _form(rng, e.lodged), _ISO[e.lifted] if e.lifted >= 0 else "", e.lift_reason,
                               claim))
             bookings += nb
@@ -588,7 +599,7 @@ def write_national_package(directory: Path, *, detainers: int, seed: int = 2012)
     finally:
         for fh in files.values():
             fh.close()
-    _write_metadata(directory, seed, detainers)
+    _write_metadata(directory, seed, detainers, part)
     largest = max(range(len(counties)), key=per_county.__getitem__)
     top = sorted(per_county, reverse=True)[:max(1, len(counties) // 100)]
     return NationalFacts(
@@ -599,16 +610,17 @@ def write_national_package(directory: Path, *, detainers: int, seed: int = 2012)
         people_with_several=several)
 
 
-def _write_metadata(directory: Path, seed: int, detainers: int) -> None:
+def _write_metadata(directory: Path, seed: int, detainers: int, part: int = 1) -> None:
     description = (f"{NOTE}. Generated for benchmarks by `detainers synthetic`: real U.S. county names and "
                    "FIPS codes; invented policies, people, bookings, charges and detainers (FY2012–FY2025).")
     lines = [
         f"# {NOTE}",
         "synthetic = true",
-        f"title = {_toml(f'SYNTHETIC national detainer data: {detainers:,} detainers, seed {seed}')}",
+        f"title = {_toml(f'SYNTHETIC national detainer data: {detainers:,} detainers, seed {seed}' + (f', part {part}' if part > 1 else ''))}",
         f"description = {_toml(description)}",
         f"seed = {seed}",
         f"detainers = {detainers}",
+        *([f"part = {part}"] if part > 1 else []),
         f'as_of = "{AS_OF.isoformat()}"',
         'generated_by = "detainers synthetic"',
     ]
