@@ -156,6 +156,10 @@ def write_package(conn: Connection, pkg: Package, info: SourceInfo = SourceInfo(
         outcomes.recompute(conn, rebooked, skip=written_detainers)
     if written_detainers or rebooked:
         summary.refresh(conn)
+    grown = [schema.metadata.tables[spec.table] for spec in FILES
+             if spec.name in result.files and result.files[spec.name].added >= bulk.DEFER_INDEXES_FROM]
+    if grown:
+        bulk.analyze(conn, grown)
     _flag_duplicates(conn, {r["person_id"] for r in pkg.rows("detainers.csv")})
     if pkg.rows("jurisdictions.csv") or pkg.rows("policies.csv"):
         _rederive_roster_policies(conn)
@@ -330,9 +334,11 @@ def _write_identities(conn: Connection, rows: list[dict], source_id: int) -> Non
     ids = [r["person_id"] for r in rows]
     for start in range(0, len(ids), 500):
         conn.execute(delete(person_identities).where(person_identities.c.person_id.in_(ids[start:start + 500])))
-    bulk.insert_rows(conn, person_identities, ("person_id", "name", "date_of_birth", "source_id", "source_row"), (
-        (r["person_id"], r["name"], r["date_of_birth"], source_id, r["source_row"])
-        for r in rows if r["name"] is not None or r["date_of_birth"] is not None))
+    given = [(r["person_id"], r["name"], r["date_of_birth"], source_id, r["source_row"])
+             for r in rows if r["name"] is not None or r["date_of_birth"] is not None]
+    with bulk.deferred_indexes(conn, person_identities, len(given)):
+        bulk.insert_rows(conn, person_identities, ("person_id", "name", "date_of_birth", "source_id", "source_row"),
+                         given)
 
 
 def _report_links(conn: Connection, pkg: Package, result: ImportResult) -> None:

@@ -108,10 +108,11 @@ def update_rows(conn: Connection, table: Table, key: Sequence[str], columns: Seq
 
 @contextmanager
 def deferred_indexes(conn: Connection, table: Table, incoming: int) -> Iterator[bool]:
-    """Drop a table's secondary indexes while a large batch is written into it, and build them again after.
+    """Drop a table's secondary indexes (and, on PostgreSQL, its foreign keys) while a large batch is
+    written into it, and build them again after.
 
-    Building an index once over all rows is several times faster than keeping it up to date row by
-    row. Only done when the batch is large and at least twice the size of the table (a first load);
+    Building an index once over all rows, or checking a foreign key with one join, is several times
+    faster than keeping it up to date row by row; re-adding a foreign key checks every row. Only done when the batch is large and at least twice the size of the table (a first load);
     the drop and the rebuild happen in the caller's transaction, so a failure leaves the indexes as
     they were and readers never see the table without them. Yields whether indexes were deferred.
     """
@@ -123,11 +124,28 @@ def deferred_indexes(conn: Connection, table: Table, incoming: int) -> Iterator[
         yield False
         return
     definitions = _secondary_indexes(conn, table)
+    foreign = _foreign_keys(conn, table)
     for name, _ in definitions:
         conn.execute(text(f'DROP INDEX "{name}"'))
+    for name, _ in foreign:  # PostgreSQL checks these row by row; once over the whole table is far cheaper
+        conn.execute(text(f'ALTER TABLE "{table.name}" DROP CONSTRAINT "{name}"'))
     yield True
+    if foreign:  # PostgreSQL: sort for the rebuilds in memory rather than on disk (this transaction only)
+        conn.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
     for _, sql in definitions:
         conn.execute(text(sql))
+    for name, definition in foreign:
+        conn.execute(text(f'ALTER TABLE "{table.name}" ADD CONSTRAINT "{name}" {definition}'))
+
+
+def _foreign_keys(conn: Connection, table: Table) -> list[tuple[str, str]]:
+    """(name, definition) of the table's foreign keys on PostgreSQL (SQLite does not enforce them)."""
+    if _dialect(conn) != "postgresql":
+        return []
+    rows = conn.execute(text(
+        "SELECT conname AS name, pg_get_constraintdef(oid) AS definition FROM pg_constraint "
+        "WHERE contype = 'f' AND conrelid = CAST(:t AS regclass)"), {"t": table.name})
+    return [(r.name, r.definition) for r in rows]
 
 
 def _secondary_indexes(conn: Connection, table: Table) -> list[tuple[str, str]]:
@@ -146,3 +164,19 @@ def _secondary_indexes(conn: Connection, table: Table) -> list[tuple[str, str]]:
             "    (SELECT oid FROM pg_namespace WHERE nspname = i.schemaname)))"), {"t": table.name})
         return [(r.name, r.sql) for r in rows]
     return []
+
+
+def analyze(conn: Connection, tables: Sequence[Table]) -> None:
+    """Refresh the planner's statistics for tables that just grew a lot (in the caller's transaction).
+
+    Without them, the first queries after a large first load can pick a scan over an index. SQLite
+    samples at most 1,000 rows per index (`analysis_limit`), so this costs little at any size.
+    """
+    dialect = _dialect(conn)
+    names = ", ".join(f'"{t.name}"' for t in tables)
+    if dialect == "sqlite":
+        conn.execute(text("PRAGMA analysis_limit = 1000"))
+        for table in tables:
+            conn.execute(text(f'ANALYZE "{table.name}"'))
+    elif dialect == "postgresql" and names:
+        conn.execute(text(f"ANALYZE {names}"))

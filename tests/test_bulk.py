@@ -1,0 +1,60 @@
+"""Large first loads drop and rebuild indexes (and PostgreSQL foreign keys) inside their transaction."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import inspect, select, func
+
+from detainers.datapackage.importer import import_package
+from detainers.demo import write_demo_package
+from detainers.store import bulk
+from detainers.store.schema import bookings, people
+from tests.test_import import dump
+
+
+def shape(engine) -> dict:
+    """Every index and foreign key of the record tables, by table."""
+    found = {}
+    insp = inspect(engine)
+    for table in ("people", "bookings", "detainers", "charges", "person_identities"):
+        found[table] = (sorted((i["name"], tuple(i["column_names"])) for i in insp.get_indexes(table)),
+                        sorted((f["name"], tuple(f["constrained_columns"]), f["referred_table"])
+                               for f in insp.get_foreign_keys(table)))
+    return found
+
+
+@pytest.fixture
+def small_batches(monkeypatch):
+    """Treat 100 rows as a large batch, so a small package takes the first-load path."""
+    monkeypatch.setattr(bulk, "DEFER_INDEXES_FROM", 100)
+
+
+def test_first_load_rebuilds_every_index_and_key(engine, tmp_path, small_batches):
+    before = shape(engine)
+    write_demo_package(tmp_path / "demo")
+    import_package(engine, tmp_path / "demo")
+    assert shape(engine) == before
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(people)).scalar() > 100
+
+
+def test_a_failed_batch_leaves_indexes_and_rows_as_they_were(engine, small_batches):
+    before, rows = shape(engine), dump(engine)
+    with pytest.raises(RuntimeError), engine.begin() as conn:
+        with bulk.deferred_indexes(conn, bookings, 1000) as deferred:
+            assert deferred
+            raise RuntimeError("stopped halfway")
+    assert shape(engine) == before and dump(engine) == rows
+
+
+def test_small_batches_and_full_tables_keep_their_indexes(engine, tmp_path, monkeypatch):
+    with engine.begin() as conn:
+        with bulk.deferred_indexes(conn, bookings, 10) as deferred:
+            assert not deferred  # below DEFER_INDEXES_FROM
+    write_demo_package(tmp_path / "demo")
+    import_package(engine, tmp_path / "demo")
+    monkeypatch.setattr(bulk, "DEFER_INDEXES_FROM", 100)
+    with engine.begin() as conn:
+        stored = conn.execute(select(func.count()).select_from(bookings)).scalar()
+        with bulk.deferred_indexes(conn, bookings, stored) as deferred:
+            assert not deferred  # a batch smaller than twice what the table holds
