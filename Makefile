@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: install demo serve test test-sqlite test-browser crash bench clean
+.PHONY: install demo serve test test-sqlite test-browser crash bench bench-quick fuzz clean
 
 install: $(VENV)/.installed
 
@@ -43,8 +43,27 @@ crash: install
 	./scripts/ensure-postgres
 	DETAINERS_KILL_POINTS=40 $(BIN)/pytest tests/test_crash_safety.py
 
+# The benchmark suite (benchmarks/run.py): 100k and 1M detainers on SQLite and PostgreSQL, about 30 minutes;
+# prints a table and rewrites benchmarks/RESULTS.md. bench-quick: 100k only, short API runs.
 bench: install
-	$(BIN)/python benchmarks/import_report.py
+	./scripts/ensure-postgres
+	./scripts/ensure-bench-tools
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python benchmarks/run.py --size 100k --size 1M
+
+bench-quick: install
+	./scripts/ensure-postgres
+	./scripts/ensure-bench-tools
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python benchmarks/run.py --quick --size 100k
+
+# The long fuzz run: thousands of examples per reader and for the classifier (tests/fuzz, about
+# 20-40 minutes), then atheris for 5 minutes per harness when it is installed. The brief run is part of `make test`.
+fuzz: install
+	DETAINERS_FUZZ=long $(BIN)/pytest tests/fuzz
+	@if $(BIN)/python -c 'import atheris' 2>/dev/null; then \
+		for h in fuzz/atheris_*.py; do $(BIN)/python $$h -max_total_time=300 -artifact_prefix=fuzz/ || exit 1; done; \
+	else echo "atheris is not installed ($(BIN)/pip install atheris): coverage-guided harnesses skipped"; fi
 
 clean:
 	rm -rf $(VENV) demo-output detainers.db .pytest_cache test-artifacts
