@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Engine, delete, insert, select
 from detainers import audit, interrupted
 from detainers.agreements import diff, timeline
 from detainers.ingest.base import Extract
-from detainers.store import bulk
+from detainers.store import bulk, version
 from detainers.store.schema import agreements, jurisdictions, policies, roster_entries, sources
 
 ENTRY_COLUMNS = ("list_date", "state", "agency", "agency_key", "agency_type", "county", "county_fips", "model",
@@ -77,6 +77,7 @@ def rebuild(conn: Connection, source_id: int | None = None) -> int:
     for j in conn.execute(select(jurisdictions.c.jurisdiction_id, jurisdictions.c.fips, jurisdictions.c.state)
                           .where(jurisdictions.c.kind == "county", jurisdictions.c.fips.is_not(None))):
         by_fips.setdefault(j.fips, j.jurisdiction_id)
+    version.bump(conn)
     conn.execute(delete(agreements))
     rows = []
     for s in spans:

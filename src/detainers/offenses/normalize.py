@@ -126,6 +126,7 @@ def _build_index() -> dict[str, frozenset[str]]:
 
 
 _INDEX = _build_index()
+_LONGEST = max(map(len, SPELLING_TARGETS))
 
 
 _VOWELS = frozenset("AEIOUY")
@@ -165,7 +166,8 @@ def _correct(token: str) -> str:
     letters or more; two slips for words of nine or more; only a swap for five-letter words.
     """
     n = len(token)
-    if n < 5 or not token.isalpha() or token in _KNOWN_WORDS or token in ABBREVIATIONS:
+    # Longer than every target by more than two letters: no candidate (and the deletes would take hours).
+    if n < 5 or n > _LONGEST + 2 or not token.isalpha() or token in _KNOWN_WORDS or token in ABBREVIATIONS:
         return token
     if any(token.endswith(e) and token[: -len(e)] in _STEMS for e in _ENDINGS):
         return token

@@ -50,10 +50,14 @@ def load(path: Path | str) -> Overrides:
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(Problem(str(path), None, None, None, f"cannot be read as UTF-8 text ({exc})")) from None
     reader = csv.DictReader(text.splitlines())
-    if not reader.fieldnames or not {"match", "value", "category"} <= set(reader.fieldnames):
+    try:
+        fieldnames, records = reader.fieldnames, list(reader)
+    except csv.Error as exc:  # a cell over the csv module's field limit, say
+        raise InputError(Problem(str(path), reader.line_num + 1, None, None, f"is not valid CSV ({exc})")) from None
+    if not fieldnames or not {"match", "value", "category"} <= set(fieldnames):
         raise InputError(Problem(str(path), 1, None, None, "needs the columns match,value,category[,note]"))
     texts, codes, problems = {}, {}, []
-    for number, row in enumerate(reader, start=2):
+    for number, row in enumerate(records, start=2):
         match = (row["match"] or "").strip().lower()
         value = (row["value"] or "").strip()
         category = (row["category"] or "").strip()
