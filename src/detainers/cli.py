@@ -846,11 +846,12 @@ def sources_cmd(
 def recompute_cmd(db: DbOption = None, quiet: QuietOption = False) -> None:
     """Re-derive every detainer's outcome (after editing the lift-reason table, say)."""
     from detainers import audit, outcomes
-    from detainers.store import summary
+    from detainers.store import summary, version
 
     with store(db).begin() as conn:
         result = outcomes.recompute(conn)
         summary.refresh(conn)
+        version.bump(conn)
         audit.record(conn, "recompute", result)
     if not quiet:
         out.print(f"{result['detainers']} detainers checked; {result['changed']} changed outcome or end date; "

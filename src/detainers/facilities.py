@@ -9,6 +9,7 @@ from sqlalchemy import Connection, select, update
 
 from detainers import audit
 from detainers.errors import InputError, Problem
+from detainers.store import version
 from detainers.store.schema import facilities, jurisdictions
 
 
@@ -34,6 +35,7 @@ def place(conn: Connection, facility_id: str, jurisdiction_id: str, *, where: st
         raise InputError(Problem(where, None, "jurisdiction", jurisdiction_id, "is not a known jurisdiction id"))
     conn.execute(update(facilities).where(facilities.c.facility_id == row.facility_id)
                  .values(jurisdiction_id=jurisdiction_id))
+    version.bump(conn)
     audit.record(conn, "facility.place", {"facility_id": row.facility_id, "from": row.jurisdiction_id,
                                           "to": jurisdiction_id})
     return row.jurisdiction_id

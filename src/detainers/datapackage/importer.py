@@ -22,7 +22,7 @@ from detainers.datapackage.checks import check_package
 from detainers.datapackage.reader import Package, package_digest, read_package
 from detainers.datapackage.spec import FILES, IDENTITY_COLUMNS, FileSpec
 from detainers.offenses import active_version, classify
-from detainers.store import bulk, schema, summary
+from detainers.store import bulk, schema, summary, version
 from detainers.store.schema import detainers, person_identities, policies, roster_entries, sources
 
 
@@ -160,6 +160,7 @@ def write_package(conn: Connection, pkg: Package, info: SourceInfo = SourceInfo(
              if spec.name in result.files and result.files[spec.name].added >= bulk.DEFER_INDEXES_FROM]
     if grown:
         bulk.analyze(conn, grown)
+    version.bump(conn)
     _flag_duplicates(conn, {r["person_id"] for r in pkg.rows("detainers.csv")})
     if pkg.rows("jurisdictions.csv") or pkg.rows("policies.csv"):
         _rederive_roster_policies(conn)

@@ -25,6 +25,7 @@ from detainers.analytics.policies import timeline
 from detainers.datapackage.importer import row_hash
 from detainers.datapackage.spec import CellError, read_date
 from detainers.errors import InputError
+from detainers.store import version
 from detainers.store.schema import audit_log, jurisdictions, policies, roster_entries, sources
 from detainers.web.deps import Principal, csrf_checked, require
 from detainers.web.templating import page
@@ -219,6 +220,7 @@ def add_policy(conn: Connection, jurisdiction_id: str, effective_from: date, sta
         from detainers.ingest.roster_load import rebuild
 
         rebuild(conn)
+    version.bump(conn)
     audit.record(conn, "policy.edit", {
         "jurisdiction_id": jurisdiction_id, "effective_from": effective_from.isoformat(),
         "effective_to": effective_to.isoformat() if effective_to else None, "stance": stance, "by": actor,

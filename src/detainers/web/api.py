@@ -11,7 +11,7 @@ import re
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, BeforeValidator
 from starlette.exceptions import HTTPException
 
@@ -24,7 +24,9 @@ from detainers.errors import InputError
 from detainers.model import Outcome
 from detainers.offenses import classify as classify_charge
 from detainers.privacy import Keyer, installation_secret
+from detainers.store import version
 from detainers.store.schema import facilities as facilities_table
+from detainers.web import answers
 from detainers.web import api_models as m
 from detainers.web.api_queries import (
     DetainerFilter,
@@ -192,6 +194,7 @@ STATS_DEFINITIONS = {
             description="The same query as `detainers stats outcomes`. Each row has the keys of the dimensions "
                         "asked for, `lodged` (the denominator) and one count per outcome.")
 def stats_outcomes(
+    request: Request,
     engine=Depends(engine),
     by: Annotated[list[Literal["jurisdiction", "fy", "region", "stance"]] | None, Query(
         max_length=4, description="Group by these (repeat the parameter); default jurisdiction.")] = None,
@@ -207,11 +210,20 @@ def stats_outcomes(
     dims = tuple(dict.fromkeys(by)) if by else ("jurisdiction",)
     ids = tuple(dict.fromkeys(jurisdiction or ()))
     query = OutcomeQuery(dims, cohort, date_from, date_to, ids, region)
+    kept = answers.of(request)
     with engine.connect() as conn:
-        check_known(conn, ids, region, flag="")
-        rows = outcome_stats(conn, query)
-        return {**_labelled(conn), "cohort": cohort, "by": list(dims), "from": date_from, "to": date_to,
-                "definitions": STATS_DEFINITIONS, "rows": rows}
+        token = version.current(conn)  # read first: an answer is never kept under a newer token than its data
+        body = kept.get(("stats/outcomes", query), token) if token else None
+        if body is None:
+            check_known(conn, ids, region, flag="")
+            rows = outcome_stats(conn, query)
+            answer = m.OutcomeStats.model_validate(
+                {**_labelled(conn), "cohort": cohort, "by": list(dims), "from": date_from, "to": date_to,
+                 "definitions": STATS_DEFINITIONS, "rows": rows})
+            body = answer.model_dump_json(by_alias=True, exclude_unset=True).encode()
+            if token:
+                kept.put(("stats/outcomes", query), token, body)
+    return Response(body, media_type="application/json")
 
 
 @router.get("/sources", response_model=m.SourceList, summary="What was loaded, when, with row counts and quality")
