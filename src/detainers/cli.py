@@ -141,6 +141,13 @@ def store(db: str | None):
     return engine
 
 
+def for_report(db: str | None, audience: str):
+    """A connection to build a report on: a read (never waits for an import), or for the restricted
+    audience a write transaction, since showing identity fields writes an audit entry."""
+    engine = store(db)
+    return engine.begin() if audience == "restricted" else engine.connect()
+
+
 def emit_report(report: dict, fmt: str, output: Path | None) -> None:
     """Render a report and write it to --out (or stdout; binary formats need --out)."""
     from detainers.reports.render import BINARY_FORMATS, render, render_bytes
@@ -283,7 +290,7 @@ def report_noncooperative(
     day = parse_day(as_of, "--as-of")
     stances = tuple(s.value for s in stance) if stance else ("declines",)
     query = NonCooperativeQuery(day, stances, tuple(jurisdiction or ()), audience.value)
-    with store(db).begin() as conn:
+    with for_report(db, audience.value) as conn:
         _known_or_fail(conn, query.jurisdiction_ids)
         report = build(conn, query)
     emit_report(report, fmt.value, output)
@@ -306,7 +313,7 @@ def report_declined(
 
     query = DeclinedQuery(parse_day(date_from, "--from"), parse_day(date_to, "--to"), tuple(jurisdiction or ()),
                           audience.value)
-    with store(db).begin() as conn:
+    with for_report(db, audience.value) as conn:
         _known_or_fail(conn, query.jurisdiction_ids)
         report = build(conn, query)
     emit_report(report, fmt.value, output)
@@ -356,7 +363,7 @@ def report_policy_change(
     from detainers.reports.policy_change import PolicyChangeQuery, build
 
     query = PolicyChangeQuery(jurisdiction, parse_day(change_date, "--change-date"), window_days=window_days)
-    with store(db).begin() as conn:
+    with for_report(db, "public") as conn:
         _known_or_fail(conn, (jurisdiction,))
         report = build(conn, query)
     emit_report(report, fmt.value, output)
@@ -380,7 +387,7 @@ def report_rearrest(
 
     query = RearrestQuery(parse_day(date_from, "--from"), parse_day(date_to, "--to"), follow_days=follow_days,
                           audience=audience.value)
-    with store(db).begin() as conn:
+    with for_report(db, audience.value) as conn:
         report = build(conn, query)
     emit_report(report, fmt.value, output)
 
@@ -439,7 +446,7 @@ def explain_cmd(
         return
     if not path:
         raise InputError("Give the PATH of a count (see --list).")
-    with store(db).begin() as conn:
+    with for_report(db, audience.value) as conn:
         result = explain(conn, report, path, audience=audience.value, check_sources=not no_check)
     if fmt == ExplainFormat.json:
         sys.stdout.write(json.dumps(result, indent=2, default=str) + "\n")
@@ -608,13 +615,12 @@ def ingest_cmd(
     quiet: QuietOption = False,
 ) -> None:
     """Read published files (ICE releases, jail reports, 287(g) lists, roster snapshots) into the store."""
-    from detainers.ingest.base import IngestOptions
+    from detainers.ingest.base import IngestOptions, default_facility
     from detainers.ingest.load import ingest
 
     when = _parse_datetime(as_of) if as_of else None
-    # jail-csv: a mapping file's [facility] id comes before the default (its reader knows both)
-    facility_id = facility or (f"{jurisdiction}-jail" if jurisdiction and kind.value != "jail-csv" else None)
-    options = IngestOptions(jurisdiction, facility_id, state.upper() if state else None, when, mapping)
+    options = IngestOptions(jurisdiction, default_facility(kind.value, jurisdiction, facility),
+                            state.upper() if state else None, when, mapping)
     engine = store(db)
     results = []
     for path in paths:

@@ -51,6 +51,16 @@ class Extract:
         self.rows.setdefault(file, []).append(row)
 
 
+def default_facility(kind: str, jurisdiction_id: str | None, facility_id: str | None) -> str | None:
+    """The facility a file's rows go to: the one the user named, else the jurisdiction's jail.
+
+    A jail-csv mapping file's own [facility] id comes before that default, so none is made for it
+    (its reader falls back to the jurisdiction's jail itself)."""
+    if facility_id or not jurisdiction_id or kind == "jail-csv":
+        return facility_id or None
+    return f"{jurisdiction_id}-jail"
+
+
 @dataclass(frozen=True)
 class IngestOptions:
     """What the user told the ingest command about the file."""

@@ -39,9 +39,12 @@ response carrying identity fields is written to the audit log. Sign in through `
 
 
 def create_app(settings: WebSettings) -> FastAPI:
-    engine = open_store(settings.db_url)
+    engine = open_store(settings.db_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow)
     with engine.begin() as conn:
         secret = installation_secret(conn, "web_session_secret")
+        # The person-key secret too, now: public pages read without a write transaction, so one
+        # made on first use there would not be kept (docs/architecture.md, "Concurrency").
+        installation_secret(conn)
     @asynccontextmanager
     async def lifespan(application: FastAPI):
         yield

@@ -429,11 +429,18 @@ def _render(report: dict, fmt: str, extras: dict | None) -> bytes:
     return render_bytes(report, fmt, extras=extras)
 
 
+def _transaction(eng, audience: str):
+    """A write transaction for the restricted audience (its delivery goes to the audit log); a read
+    one for the public, which never waits for an import that is being written (docs/architecture.md,
+    "Concurrency"): both see one consistent state of the data."""
+    return eng.begin() if audience == "restricted" else eng.connect()
+
+
 def deliver(eng, spec: ReportSpec, values: dict, audience: str, fmt: str, *, action: str) -> bytes:
     """Build the report, record a restricted delivery, and render it (outside the transaction)."""
     from detainers.reports.charts import extras_for
 
-    with eng.begin() as conn:
+    with _transaction(eng, audience) as conn:
         report = spec.run(conn, values, audience)
         extras = extras_for(conn, report) if fmt in ("html", "pdf") else None
         _audit_delivery(conn, action, spec, values, audience, fmt)
@@ -572,7 +579,7 @@ def _json_endpoint(spec: ReportSpec):
     def endpoint(**kwargs):
         aud = audience_for(kwargs["p"], kwargs["audience"])
         values = _values(spec, kwargs)
-        with kwargs["eng"].begin() as conn:
+        with _transaction(kwargs["eng"], aud) as conn:
             report = spec.run(conn, values, aud)
             _audit_delivery(conn, "view.report", spec, values, aud, "json")
         return JSONResponse(report)
@@ -671,7 +678,7 @@ def report_page(request: Request, name: str, p: Annotated[Principal, Depends(pri
     aud = audience_for(p, request.query_params.get("audience"))
     raw = _raw(request, spec) if asked else None
     result, error, status = None, None, 200
-    with eng.begin() as conn:
+    with _transaction(eng, aud) as conn:
         suggested = suggestions(conn, spec.name)[spec.name]
         options = _choices(conn)
         synthetic = synthetic_loaded(conn)

@@ -32,7 +32,7 @@ from starlette.exceptions import HTTPException
 from detainers.datapackage.spec import FILES, CellError, read_date
 from detainers.errors import InputError, Problem
 from detainers.ingest import catalogue
-from detainers.ingest.base import IngestOptions, state_code
+from detainers.ingest.base import IngestOptions, default_facility, state_code
 from detainers.store.schema import detainers, jurisdictions
 from detainers.web.deps import CsrfFailed, Principal, csrf_checked, require
 from detainers.web.jobs import Job, registry
@@ -326,7 +326,7 @@ def check_form(conn, received: Received, limits: dict) -> Upload:
         raise InputError("Series name: longer than 200 characters.")
     if kind == "package":
         check_zip(path, limits)
-    options = IngestOptions(jurisdiction, facility or (f"{jurisdiction}-jail" if jurisdiction else None), state,
+    options = IngestOptions(jurisdiction, default_facility(kind, jurisdiction, facility), state,
                             as_of, received.files.get("mapping"))
     return Upload(kind, path, options, family or None)
 
