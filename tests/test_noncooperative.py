@@ -150,3 +150,25 @@ def test_html_escapes_charge_text(engine, tmp_path):
     assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)" in html
     md = render(report(engine), "md")
     assert "<script>" not in md
+
+
+def test_public_keys_are_the_same_from_run_to_run(db_url, tmp_path):
+    """Public reports are built in a read that never commits; the person-key secret is made (and
+    committed) when the database is opened, so the pseudonyms do not change between runs."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from detainers.cli import app
+
+    runner = CliRunner()
+    package = write_package(tmp_path / "pkg", scenario())
+    assert runner.invoke(app, ["import", str(package), "--db", db_url]).exit_code == 0
+    runs = []
+    for n in range(2):
+        result = runner.invoke(app, ["report", "non-cooperative", "--as-of", str(AS_OF), "--format", "json",
+                                     "--db", db_url])
+        assert result.exit_code == 0, result.output
+        report = json.loads(result.stdout)
+        runs.append(sorted(p["person_key"] for j in report["jurisdictions"] for p in j["people"]))
+    assert runs[0] and runs[0] == runs[1]

@@ -11,7 +11,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, select
 from sqlalchemy.engine.base import OptionEngine
 from sqlalchemy.exc import OperationalError
 
@@ -214,11 +214,25 @@ def open_store(url: str, **pool) -> Engine:
     try:
         engine = make_engine(url, **pool)
         migrate(engine)
+        _person_key_secret(engine)
     except StoreError:
         raise
     except Exception as exc:  # connection refused, bad URL, permissions
         raise StoreError(f"Cannot open database {_safe(url)}: {_first_line(exc)}") from exc
     return engine
+
+
+def _person_key_secret(engine: Engine) -> None:
+    """Make the person-key secret once, in a write that commits: reads (public reports) never commit,
+    so a secret first made inside one would differ from run to run, and so would the pseudonyms."""
+    from detainers.privacy import _SECRET_KEY, installation_secret
+    from detainers.store.schema import installation
+
+    with engine.connect() as conn:
+        if conn.execute(select(installation.c.value).where(installation.c.key == _SECRET_KEY)).first():
+            return
+    with engine.begin() as conn:
+        installation_secret(conn)
 
 
 def _safe(url: str) -> str:
