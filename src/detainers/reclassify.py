@@ -12,7 +12,8 @@ from sqlalchemy import Connection, select
 
 from detainers import audit
 from detainers.offenses import active_version, classify
-from detainers.store import bulk, version
+from detainers.store import bulk
+from detainers.store import version as records_version
 from detainers.store.schema import charges
 
 _COLUMNS = ("category", "classifier_rule", "classifier_version", "is_detainer_line")
@@ -42,7 +43,7 @@ def reclassify(conn: Connection) -> dict:
         "charges": total, "updated": len(writes), "version": version,
         "category_changes": [{"from": a, "to": b, "charges": n} for (a, b), n in sorted(moves.items())],
     }
-    version.bump(conn)
+    records_version.bump(conn)
     audit.record(conn, "reclassify", {"version": version, "updated": len(writes),
                                       "category_changes": sum(moves.values())})
     return result
