@@ -28,7 +28,7 @@ from detainers.datapackage.importer import import_package
 from detainers.demo import write_demo_package
 from detainers.store.db import DatabaseBusy, open_store
 from detainers.store.schema import audit_log, charges, detainers, installation, metadata, sources
-from tests.conftest import _truncate_all
+from tests.conftest import BACKENDS, _truncate_all
 from tests.pkg import write_package
 from tests.test_import import dump
 from tests.scenario import scenario
@@ -346,9 +346,9 @@ def test_sqlite_write_transactions_begin_immediate_and_reads_deferred(tmp_path):
         engine.dispose()
 
 
+@pytest.mark.skipif("postgresql" not in BACKENDS, reason="PostgreSQL only (DETAINERS_TEST_BACKENDS has no postgresql)")
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 def test_postgresql_reads_are_repeatable_read_and_writes_hold_the_writer_lock(db_url):
-    if not db_url.startswith("postgresql"):
-        pytest.skip("PostgreSQL only")
     from sqlalchemy import text
 
     engine = open_store(db_url)
