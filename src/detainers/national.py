@@ -45,6 +45,7 @@ from itertools import accumulate
 from pathlib import Path
 
 from detainers.demo import _COUNTRIES, _COUNTRY_CUM, _NAME_BLOCK, COLUMNS, _name, _toml
+from detainers.ingest.base import STATES
 
 __all__ = ["NOTE", "AS_OF", "FIRST_DAY", "NationalFacts", "write_national_package", "write_national_lesa",
            "lesa_rows", "parse_size", "LESA_HEADER", "LESA_TITLE", "LESA_FOOTER", "REDACTED"]
@@ -90,19 +91,10 @@ _STATE_NAMES = {
     "40": "OK", "41": "OR", "42": "PA", "44": "RI", "45": "SC", "46": "SD", "47": "TN", "48": "TX", "49": "UT",
     "50": "VT", "51": "VA", "53": "WA", "54": "WV", "55": "WI", "56": "WY", "60": "AS", "66": "GU", "72": "PR",
 }  # FIPS state prefix → postal code; 69 (N. Mariana Is.) and 78 (Virgin Is.) are left out
-_FULL_STATE = {
-    "AL": "ALABAMA", "AK": "ALASKA", "AZ": "ARIZONA", "AR": "ARKANSAS", "CA": "CALIFORNIA", "CO": "COLORADO",
-    "CT": "CONNECTICUT", "DE": "DELAWARE", "DC": "DISTRICT OF COLUMBIA", "FL": "FLORIDA", "GA": "GEORGIA",
-    "HI": "HAWAII", "ID": "IDAHO", "IL": "ILLINOIS", "IN": "INDIANA", "IA": "IOWA", "KS": "KANSAS",
-    "KY": "KENTUCKY", "LA": "LOUISIANA", "ME": "MAINE", "MD": "MARYLAND", "MA": "MASSACHUSETTS",
-    "MI": "MICHIGAN", "MN": "MINNESOTA", "MS": "MISSISSIPPI", "MO": "MISSOURI", "MT": "MONTANA",
-    "NE": "NEBRASKA", "NV": "NEVADA", "NH": "NEW HAMPSHIRE", "NJ": "NEW JERSEY", "NM": "NEW MEXICO",
-    "NY": "NEW YORK", "NC": "NORTH CAROLINA", "ND": "NORTH DAKOTA", "OH": "OHIO", "OK": "OKLAHOMA",
-    "OR": "OREGON", "PA": "PENNSYLVANIA", "RI": "RHODE ISLAND", "SC": "SOUTH CAROLINA", "SD": "SOUTH DAKOTA",
-    "TN": "TENNESSEE", "TX": "TEXAS", "UT": "UTAH", "VT": "VERMONT", "VA": "VIRGINIA", "WA": "WASHINGTON",
-    "WV": "WEST VIRGINIA", "WI": "WISCONSIN", "WY": "WYOMING", "AS": "AMERICAN SAMOA", "GU": "GUAM",
-    "PR": "PUERTO RICO",
-}
+#: Postal code → the state name ICE's releases write (the ingest's own table, read backwards).
+_FULL_STATE: dict[str, str] = {}
+for _name_of_state, _code in STATES.items():
+    _FULL_STATE.setdefault(_code, _name_of_state)
 # ICE-area-like regions: state → area, with a few big states split by county FIPS.
 _AOR = {
     "Atlanta": "GA NC SC", "Baltimore": "MD", "Boston": "CT ME MA NH RI VT", "Buffalo": "NY",

@@ -180,9 +180,9 @@ def _batches(conn: Connection, ids: set[str] | None, detainers_too: bool = True)
             d = conn.execute(select(*_D_COLS).where(detainers.c.person_id.in_(chunk))).all() if detainers_too else []
             yield b, d
         return
-    b = conn.execute(select(*_B_COLS)).all()
-    d = conn.execute(select(*_D_COLS)).all() if detainers_too else []
-    if ids is not None:
-        b = [r for r in b if r.person_id in ids]
-        d = [r for r in d if r.person_id in ids]
+    # Many people: one pass over each table, keeping only their rows (streamed, so memory follows the
+    # people asked for, not the size of the database).
+    wanted = (lambda r: True) if ids is None else (lambda r: r.person_id in ids)
+    b = [r for r in conn.execute(bulk.streamed(select(*_B_COLS))) if wanted(r)]
+    d = [r for r in conn.execute(bulk.streamed(select(*_D_COLS))) if wanted(r)] if detainers_too else []
     yield b, d

@@ -215,7 +215,7 @@ def _people_detainers(conn: Connection, person_ids: set[str]):
     cols = (detainers.c.detainer_id, detainers.c.person_id, detainers.c.facility_id, detainers.c.lodged_on,
             detainers.c.duplicate_of)
     if len(person_ids) > _SCAN_ABOVE:
-        yield [r for r in conn.execute(select(*cols)) if r.person_id in person_ids]
+        yield [r for r in conn.execute(bulk.streamed(select(*cols))) if r.person_id in person_ids]
         return
     ordered = sorted(person_ids)
     for start in range(0, len(ordered), 500):
@@ -298,7 +298,7 @@ def _existing_hashes(conn: Connection, table, key: list[str], rows: list[dict]) 
     found: dict[tuple, str] = {}
     if len(values) > _SCAN_ABOVE:  # one scan beats thousands of IN (…) queries
         wanted = set(values)
-        for r in conn.execute(select(*columns)):
+        for r in conn.execute(bulk.streamed(select(*columns))):
             if r[0] in wanted:
                 found[tuple(r[:-1])] = r[-1]
         return found
@@ -350,7 +350,7 @@ def _report_links(conn: Connection, pkg: Package, result: ImportResult) -> None:
     flagged = or_(detainers.c.booking_link == "none", detainers.c.outcome_claimed.is_not(None))
     cols = (detainers.c.detainer_id, detainers.c.booking_link, detainers.c.outcome, detainers.c.outcome_claimed)
     if len(ids) > _SCAN_ABOVE:
-        found = (r for r in conn.execute(select(*cols).where(flagged)) if r.detainer_id in ids)
+        found = (r for r in conn.execute(bulk.streamed(select(*cols).where(flagged))) if r.detainer_id in ids)
     else:
         ordered = sorted(ids)
         found = (r for start in range(0, len(ordered), 500) for r in conn.execute(

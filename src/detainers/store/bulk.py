@@ -180,3 +180,9 @@ def analyze(conn: Connection, tables: Sequence[Table]) -> None:
             conn.execute(text(f'ANALYZE "{table.name}"'))
     elif dialect == "postgresql" and names:
         conn.execute(text(f"ANALYZE {names}"))
+
+
+def streamed(query):
+    """A query whose rows come in batches as they are read (a server-side cursor on PostgreSQL), for
+    scans of whole tables: memory then follows what the caller keeps, not the size of the table."""
+    return query.execution_options(stream_results=True, yield_per=20_000)
