@@ -73,6 +73,17 @@ def _truncate_all(url: str) -> None:
     engine.dispose()
 
 
+def fresh_database(db_url: str, sqlite_template: Path) -> None:
+    """Back to an empty, migrated database (the SQLite file and its WAL replaced, PostgreSQL truncated)."""
+    if db_url.startswith("sqlite"):
+        path = Path(db_url.split("///", 1)[1])
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+        shutil.copy(sqlite_template, path)
+    else:
+        _truncate_all(db_url)
+
+
 @pytest.fixture(params=BACKENDS)
 def db_url(request, tmp_path, sqlite_template, pg_database) -> str:
     """The URL of an empty, migrated database on one backend."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -28,7 +27,7 @@ from detainers.datapackage.importer import import_package
 from detainers.demo import write_demo_package
 from detainers.store.db import DatabaseBusy, open_store
 from detainers.store.schema import audit_log, charges, detainers, installation, metadata, sources
-from tests.conftest import BACKENDS, _truncate_all
+from tests.conftest import BACKENDS, fresh_database
 from tests.pkg import write_package
 from tests.test_import import dump
 from tests.scenario import scenario
@@ -47,17 +46,6 @@ def packages(tmp_path_factory) -> dict[str, Path]:
     write_demo_package(where / "big", scale=10000)
     write_package(where / "scenario", scenario())
     return {"demo": where / "demo", "big": where / "big", "scenario": where / "scenario", "lesa": LESA}
-
-
-def _fresh(db_url: str, sqlite_template: Path) -> None:
-    """Back to an empty, migrated database (the SQLite file and its WAL replaced)."""
-    if db_url.startswith("sqlite"):
-        path = Path(db_url.split("///", 1)[1])
-        for suffix in ("", "-wal", "-shm"):
-            Path(str(path) + suffix).unlink(missing_ok=True)
-        shutil.copy(sqlite_template, path)
-    else:
-        _truncate_all(db_url)
 
 
 def _env(**extra: str) -> dict:
@@ -151,7 +139,7 @@ def test_two_writers_at_once_end_as_if_run_one_after_the_other(db_url, sqlite_te
             assert sorted(order) == sorted([first, second]) and all(c == 0 for c, _ in results.values())
 
         # The same two writes, one after the other, in the order they committed.
-        _fresh(db_url, sqlite_template)
+        fresh_database(db_url, sqlite_template)
         for name in order:
             code, output = _finish(_start(*_write_command(name, packages[name], db_url)))
             assert code == results[name][0], output

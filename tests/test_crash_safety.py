@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import os
 import random
-import shutil
 import signal
 import subprocess
 import sys
@@ -25,7 +24,7 @@ from detainers.datapackage.importer import import_package
 from detainers.demo import write_demo_package
 from detainers.store.db import open_store
 from detainers.store.schema import installation, metadata
-from tests.conftest import _truncate_all
+from tests.conftest import fresh_database
 
 KILL_POINTS = int(os.environ.get("DETAINERS_KILL_POINTS", "3"))
 TABLES = [t for t in metadata.sorted_tables if t.name != "installation"]
@@ -63,16 +62,6 @@ def inputs(tmp_path_factory):
     return where
 
 
-def _fresh(db_url: str, template: Path) -> None:
-    if db_url.startswith("sqlite"):
-        path = Path(db_url.split("///", 1)[1])
-        for suffix in ("", "-wal", "-shm"):
-            Path(str(path) + suffix).unlink(missing_ok=True)
-        shutil.copy(template, path)
-    else:
-        _truncate_all(db_url)
-
-
 def _command(operation: str, inputs: Path, db_url: str) -> list[str]:
     base = [sys.executable, "-m", "detainers"]
     if operation == "import":
@@ -96,7 +85,7 @@ def test_killed_at_random_points_nothing_is_half_written(db_url, sqlite_template
     env = {**os.environ, "DETAINERS_OVERRIDES": str(inputs / "overrides.csv")} if operation == "reclassify" \
         else dict(os.environ)
     # The whole operation once, timed, for the finished state and the span to kill in.
-    _fresh(db_url, sqlite_template)
+    fresh_database(db_url, sqlite_template)
     _prepare(operation, inputs, db_url)
     engine = open_store(db_url)
     before = dump(engine)
@@ -109,7 +98,7 @@ def test_killed_at_random_points_nothing_is_half_written(db_url, sqlite_template
 
     outcomes = {"unchanged": 0, "complete": 0}
     for point in range(KILL_POINTS):
-        _fresh(db_url, sqlite_template)
+        fresh_database(db_url, sqlite_template)
         _prepare(operation, inputs, db_url)
         engine = open_store(db_url)
         before = dump(engine)

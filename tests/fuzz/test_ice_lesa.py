@@ -63,12 +63,16 @@ def test_sheet_rows(table, name):
 @FUZZ
 @given(value=typed_cell)
 def test_cleaning_functions(value):
-    """The small cell readers raise at most what the reader catches (ValueError, TypeError, OverflowError)."""
-    for function in (ice_lesa.birth_year, ice_lesa.threat_level):
+    """The small cell readers give a value within bounds, or raise what the reader catches (ValueError,
+    TypeError, OverflowError) and nothing else."""
+    allowed = {ice_lesa.birth_year: lambda y: y is None or (type(y) is int and 1900 <= y <= 2100),
+               ice_lesa.threat_level: lambda t: t in (None, "1", "2", "3")}
+    for function, within_bounds in allowed.items():
         try:
-            function(value)
+            read = function(value)
         except (ValueError, TypeError, OverflowError):
-            pass
+            continue
+        assert within_bounds(read), (function.__name__, value, read)
     for function in (ice_lesa.country_name, ice_lesa.sex_code, ice_lesa.form_of, ice_lesa.charge_code,
                      ice_lesa.is_withheld, ice_lesa._is_date):
         try:
