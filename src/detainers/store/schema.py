@@ -156,7 +156,7 @@ bookings = Table(
     Column("release_reason", String(24)),
     *_provenance(),
     Index("ix_bookings_person_facility", "person_id", "facility_id"),
-    Index("ix_bookings_facility_booked", "facility_id", "booked_on"),
+    Index("ix_bookings_facility_booked_released", "facility_id", "booked_on", "released_on"),  # held on a day
 )
 
 charges = Table(
