@@ -105,12 +105,27 @@ class BookingIndex:
     """The bookings of a set of people, for linking their detainers to them."""
 
     def __init__(self, rows: Iterable) -> None:
+        """From rows with the columns of `_B_COLS` as attributes (stored rows)."""
+        self._add((r.booking_id, r.person_id, r.facility_id, r.booked_on, r.released_on, r.release_reason)
+                  for r in rows)
+
+    def _add(self, values: Iterable[tuple]) -> None:
         self.by_id: dict[str, Booking] = {}
         self.by_place: dict[tuple[str, str], list[Booking]] = defaultdict(list)
-        for r in rows:
-            b = Booking(r.booking_id, r.booked_on, r.released_on, r.release_reason)
-            self.by_id[r.booking_id] = b
-            self.by_place[(r.person_id, r.facility_id)].append(b)
+        make = tuple.__new__  # a Booking without the keyword handling of Booking(...): millions are made
+        for booking_id, person_id, facility_id, booked_on, released_on, release_reason in values:
+            b = make(Booking, (booking_id, booked_on, released_on, release_reason))
+            self.by_id[booking_id] = b
+            self.by_place[(person_id, facility_id)].append(b)
+
+    @classmethod
+    def of_records(cls, records: Iterable[dict], person_ids: set[str]) -> "BookingIndex":
+        """Index bookings given as records (keys as the columns of `_B_COLS`) of these people: what a load
+        is writing, when nothing else is stored (saves reading back what was just written)."""
+        index = cls.__new__(cls)
+        index._add((r["booking_id"], r["person_id"], r["facility_id"], r["booked_on"], r["released_on"],
+                    r["release_reason"]) for r in records if r["person_id"] in person_ids)
+        return index
 
     @classmethod
     def load(cls, conn: Connection, person_ids: set[str]) -> "BookingIndex":

@@ -23,7 +23,7 @@ from detainers.datapackage.reader import Package, package_digest, read_package
 from detainers.datapackage.spec import FILES, IDENTITY_COLUMNS, FileSpec
 from detainers.offenses import active_version, classify
 from detainers.store import bulk, schema, summary, version
-from detainers.store.schema import detainers, person_identities, policies, roster_entries, sources
+from detainers.store.schema import bookings, detainers, person_identities, policies, roster_entries, sources
 
 
 @dataclass
@@ -130,11 +130,14 @@ def write_package(conn: Connection, pkg: Package, info: SourceInfo = SourceInfo(
     result = ImportResult(str(pkg.path), pkg.sha256, source_id, False, pkg.synthetic, warnings=list(pkg.warnings))
     rebooked: set[str] = set()  # people whose bookings were added or changed
     written_detainers: set[str] = set()
+    # Into a database with no bookings, the bookings stored once written are exactly the package's.
+    no_bookings = conn.execute(select(bookings.c.booking_id).limit(1)).first() is None
     for spec in FILES:
         rows = pkg.rows(spec.name)
         if not rows:
             continue
-        deriver = _detainer_deriver(conn, rows) if spec.name == "detainers.csv" else None
+        deriver = (_detainer_deriver(conn, rows, pkg.rows("bookings.csv") if no_bookings else None)
+                   if spec.name == "detainers.csv" else None)
         if spec.name == "policies.csv":
             _clear_derived_policies(conn, {r["jurisdiction_id"] for r in rows})
         written = _upsert(conn, spec, rows, source_id, deriver)
@@ -144,7 +147,7 @@ def write_package(conn: Connection, pkg: Package, info: SourceInfo = SourceInfo(
         if spec.name == "detainers.csv":
             written_detainers.update(r["detainer_id"] for r in written.rows)
         if spec.name == "people.csv":
-            _write_identities(conn, written.rows, source_id)
+            _write_identities(conn, written.rows, written.result.added, source_id)
         if spec.name == "charges.csv":
             result.detainer_lines_in_charges = sum(1 for r in written.rows if r["is_detainer_line"])
     if stage is not None:
@@ -222,9 +225,15 @@ def _people_detainers(conn: Connection, person_ids: set[str]):
         yield conn.execute(select(*cols).where(detainers.c.person_id.in_(ordered[start:start + 500]))).all()
 
 
-def _detainer_deriver(conn: Connection, rows: list[dict]):
-    """Derive each detainer's outcome before it is written (bookings are already stored by now)."""
-    index = outcomes.BookingIndex.load(conn, {r["person_id"] for r in rows})
+def _detainer_deriver(conn: Connection, rows: list[dict], written_bookings: list[dict] | None):
+    """Derive each detainer's outcome before it is written (bookings are already stored by now).
+
+    `written_bookings`, when given, are all the bookings stored (the package's, into a database that had
+    none): they are indexed as they are instead of being read back.
+    """
+    people = {r["person_id"] for r in rows}
+    index = (outcomes.BookingIndex.load(conn, people) if written_bookings is None
+             else outcomes.BookingIndex.of_records(written_bookings, people))
     table = lift_reasons.active_table()
 
     def derive(row: dict) -> dict:
@@ -292,6 +301,8 @@ def _getter(names: list[str]):
 
 def _existing_hashes(conn: Connection, table, key: list[str], rows: list[dict]) -> dict[tuple, str]:
     """{key: row_hash} of the stored rows that share a key with `rows`."""
+    if conn.execute(select(table.c[key[0]]).limit(1)).first() is None:
+        return {}  # an empty table (a first load)
     first = key[0]
     values = sorted({r[first] for r in rows})
     columns = [*(table.c[k] for k in key), table.c.row_hash]
@@ -330,9 +341,13 @@ def _derive(table: str, record: dict, row: dict) -> None:
         record["agreement"] = row["agreement"] or "none"
 
 
-def _write_identities(conn: Connection, rows: list[dict], source_id: int) -> None:
-    """Identity fields go to the restricted table, and only when given."""
-    ids = [r["person_id"] for r in rows]
+def _write_identities(conn: Connection, rows: list[dict], added: int, source_id: int) -> None:
+    """Identity fields go to the restricted table, and only when given.
+
+    `rows` are the people written, the first `added` of them new: only the others can have stored
+    identities to replace.
+    """
+    ids = [r["person_id"] for r in rows[added:]]
     for start in range(0, len(ids), 500):
         conn.execute(delete(person_identities).where(person_identities.c.person_id.in_(ids[start:start + 500])))
     given = [(r["person_id"], r["name"], r["date_of_birth"], source_id, r["source_row"])

@@ -10,7 +10,10 @@ import csv
 import difflib
 import hashlib
 import io
+import multiprocessing
+import os
 import tomllib
+from concurrent.futures import ProcessPoolExecutor
 from datetime import date, datetime
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,14 +116,14 @@ def read_package(path: Path) -> Package:
     problems = ProblemList()
     files: dict[str, PackageFile] = {}
     digest = hashlib.sha256()
-    for spec in FILES:
-        if spec.name not in present:
-            continue
-        data = present[spec.name].read_bytes()
-        file_digest = hashlib.sha256(data)
-        digest.update(spec.name.encode() + b"\0" + file_digest.digest())
-        rows = _read_file(spec, data, problems, warnings)
-        files[spec.name] = PackageFile(spec, rows, file_digest.hexdigest())
+    for spec, read in zip(*_read_files([s for s in FILES if s.name in present], present)):
+        rows, items, more, file_warnings, file_digest = read
+        for problem in items:  # merged in file order: the same problems, in the same order, as one by one
+            problems.add(problem)
+        problems.more += more
+        warnings.extend(file_warnings)
+        digest.update(spec.name.encode() + b"\0" + file_digest)
+        files[spec.name] = PackageFile(spec, rows, file_digest.hex())
     synthetic, title, as_of = False, None, None
     if METADATA_FILE in present:
         data = present[METADATA_FILE].read_bytes()
@@ -128,6 +131,40 @@ def read_package(path: Path) -> Package:
         synthetic, title, as_of = _read_metadata(data, problems)
     problems.raise_if_any()
     return Package(path, files, digest.hexdigest(), synthetic, title, warnings, read_by_spec=True, as_of=as_of)
+
+
+#: From this many bytes of CSV, the files are read in parallel, one process per file (up to one per core).
+PARALLEL_FROM = 32 * 1024 * 1024
+
+
+def _read_files(specs: list[FileSpec], present: dict[str, Path]) -> tuple[list[FileSpec], list[tuple]]:
+    """Each file read (`_read_one`), in `specs` order; large packages on several cores at once.
+
+    Reading is pure Python and the files are independent, so on a machine with more than one core a
+    package of national size reads in the time of its largest files rather than of all of them. Worker
+    processes are forked (they need nothing but the file); where forking is not available, or the
+    package is small, the files are read here, one after another, with the same result.
+    """
+    paths = [present[spec.name] for spec in specs]
+    sizes = [path.stat().st_size for path in paths]
+    workers = min(len(specs), os.cpu_count() or 1)
+    if workers < 2 or sum(sizes) < PARALLEL_FROM or "fork" not in multiprocessing.get_all_start_methods():
+        return specs, [_read_one(spec.name, path) for spec, path in zip(specs, paths)]
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        # largest first, so that the last file to start is a small one
+        order = sorted(range(len(specs)), key=lambda i: -sizes[i])
+        futures = {i: pool.submit(_read_one, specs[i].name, paths[i]) for i in order}
+        return specs, [futures[i].result() for i in range(len(specs))]
+
+
+def _read_one(name: str, path: Path) -> tuple[list[dict], list[Problem], int, list[str], bytes]:
+    """One package file: its rows, problems (and how many more), warnings, and SHA-256 digest."""
+    spec = FILES_BY_NAME[name]
+    data = path.read_bytes()
+    problems = ProblemList()
+    warnings: list[str] = []
+    rows = _read_file(spec, data, problems, warnings)
+    return rows, problems.items, problems.more, warnings, hashlib.sha256(data).digest()
 
 
 def _read_metadata(data: bytes, problems: ProblemList) -> tuple[bool, str | None, date | None]:

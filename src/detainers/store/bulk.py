@@ -7,6 +7,7 @@ else: SQLAlchemy's executemany. All three write the same values.
 
 from __future__ import annotations
 
+import sqlite3
 from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Iterable, Iterator, Sequence
@@ -21,28 +22,11 @@ def _dialect(conn: Connection) -> str:
     return conn.dialect.name
 
 
-def _sqlite_rows(rows: list[Sequence]) -> list[tuple]:
-    """Dates as the text SQLAlchemy's Date type writes on SQLite, so both paths read back alike."""
-    if not rows:
-        return []
-    width = len(rows[0])
-    # Columns hold one type (or None): find the date columns once, from the first value that is set.
-    dated = []
-    for i in range(width):
-        sample = next((row[i] for row in rows if row[i] is not None), None)
-        if isinstance(sample, (date, datetime)):
-            dated.append(i)
-    if not dated:
-        return [tuple(row) for row in rows]
-    out = []
-    for row in rows:
-        row = list(row)
-        for i in dated:
-            value = row[i]
-            if value is not None:
-                row[i] = value.isoformat(sep=" ") if isinstance(value, datetime) else value.isoformat()
-        out.append(tuple(row))
-    return out
+# Dates as the text SQLAlchemy's Date type writes on SQLite, so rows written here and through
+# SQLAlchemy read back alike. The driver converts each value in C as it binds it (these are also
+# the driver's own defaults, which Python 3.12 deprecates: registered here, they stay).
+sqlite3.register_adapter(date, date.isoformat)
+sqlite3.register_adapter(datetime, lambda value: value.isoformat(sep=" "))
 
 
 def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: Iterable[Sequence]) -> int:
@@ -54,7 +38,7 @@ def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: It
     if dialect == "sqlite":
         sql = f'INSERT INTO "{table.name}" ({", ".join(columns)}) VALUES ({", ".join("?" for _ in columns)})'
         cursor = conn.connection.driver_connection.cursor()
-        cursor.executemany(sql, _sqlite_rows(rows))
+        cursor.executemany(sql, rows)
         cursor.close()
     elif dialect == "postgresql":
         cursor = conn.connection.driver_connection.cursor()
@@ -80,7 +64,7 @@ def update_rows(conn: Connection, table: Table, key: Sequence[str], columns: Seq
         sql = f'UPDATE "{table.name}" SET {sets} WHERE {where}'
         n = len(key)
         cursor = conn.connection.driver_connection.cursor()
-        cursor.executemany(sql, _sqlite_rows([(*row[n:], *row[:n]) for row in rows]))
+        cursor.executemany(sql, [(*row[n:], *row[:n]) for row in rows])
         cursor.close()
     elif dialect == "postgresql":
         temp = f"tmp_update_{table.name}"

@@ -10,7 +10,7 @@ the detainers themselves otherwise; both give the same answers (tests/test_summa
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, case, delete, func, insert, literal, select
+from sqlalchemy import Connection, delete, text
 
 from detainers.model import OUTCOME_ORDER
 
@@ -25,10 +25,12 @@ COHORT_COLUMNS = {
 def refresh(conn: Connection) -> None:
     """Count every detainer again, in the caller's transaction."""
     conn.execute(delete(outcome_counts))
-    per_outcome = [func.sum(case((detainers.c.outcome == o, 1), else_=0)) for o in OUTCOME_ORDER]
+    per_outcome = ", ".join(f"SUM(CASE WHEN outcome = '{o}' THEN 1 ELSE 0 END)" for o in OUTCOME_ORDER)
+    # SQLite would walk the facility index and fetch rows in its order, jumping about the table; reading
+    # the table in its own order and sorting is twice as fast (PostgreSQL chooses well by itself).
+    table = "detainers NOT INDEXED" if conn.dialect.name == "sqlite" else "detainers"
     for cohort, (day, fy) in COHORT_COLUMNS.items():
-        counted = (select(literal(cohort), detainers.c.facility_id, fy, func.count(), *per_outcome)
-                   .where(day.is_not(None))
-                   .group_by(detainers.c.facility_id, fy))
-        conn.execute(insert(outcome_counts).from_select(
-            ["cohort", "facility_id", "fy", "n", *OUTCOME_ORDER], counted))
+        conn.execute(text(
+            f"INSERT INTO outcome_counts (cohort, facility_id, fy, n, {', '.join(OUTCOME_ORDER)}) "
+            f"SELECT :cohort, facility_id, {fy.name}, COUNT(*), {per_outcome} FROM {table} "
+            f"WHERE {day.name} IS NOT NULL GROUP BY facility_id, {fy.name}"), {"cohort": cohort})

@@ -1,0 +1,129 @@
+"""The fast paths of large loads give exactly what the plain paths give.
+
+Large packages are read on several cores (`reader.PARALLEL_FROM`), and a first load links detainers
+to the bookings it holds in memory instead of reading them back. Both are checked here against the
+plain path on the same input: the same rows, problems and warnings, the same stored database.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from detainers.datapackage import importer, reader
+from detainers.datapackage.importer import import_package
+from detainers.demo import write_demo_package
+from detainers.errors import InputError
+from detainers.store.db import open_store
+from detainers.store.schema import detainers
+from tests.conftest import fresh_database
+
+
+def _read(path: Path, parallel: bool, monkeypatch) -> reader.Package:
+    monkeypatch.setattr(reader, "PARALLEL_FROM", 0 if parallel else 1 << 62)
+    return reader.read_package(path)
+
+
+def test_parallel_reading_gives_the_same_package(tmp_path, monkeypatch):
+    write_demo_package(tmp_path / "demo")
+    (tmp_path / "demo" / "notes.csv").write_text("a\n1\n")  # a warning, to compare too
+    one_by_one = _read(tmp_path / "demo", False, monkeypatch)
+    parallel = _read(tmp_path / "demo", True, monkeypatch)
+    assert parallel.sha256 == one_by_one.sha256
+    assert parallel.warnings == one_by_one.warnings and parallel.warnings
+    assert list(parallel.files) == list(one_by_one.files)
+    for name, f in one_by_one.files.items():
+        assert parallel.files[name].rows == f.rows, name
+        assert parallel.files[name].sha256 == f.sha256
+    assert sum(len(f.rows) for f in parallel.files.values()) > 1000
+
+
+def _spoil(path: Path, name: str, column: str, count: int, value: str) -> None:
+    """Put `value` in `column` of `count` rows spread over one file."""
+    with (path / name).open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    for row in rows[::len(rows) // count][:count]:
+        row[column] = value
+    with (path / name).open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def test_parallel_reading_gives_the_same_problems_in_the_same_order(tmp_path, monkeypatch):
+    """Problems in several files, more than the cap: the same list and the same count of the rest."""
+    write_demo_package(tmp_path / "bad")
+    _spoil(tmp_path / "bad", "people.csv", "birth_year", 10, "19x0")
+    _spoil(tmp_path / "bad", "bookings.csv", "booked_on", 30, "31/02/2019")
+    _spoil(tmp_path / "bad", "detainers.csv", "lodged_on", 30, "not a day")
+    errors = []
+    for parallel in (False, True):
+        with pytest.raises(InputError) as caught:
+            _read(tmp_path / "bad", parallel, monkeypatch)
+        errors.append(caught.value)
+    one_by_one, parallel = errors
+    assert len(one_by_one.problems) == reader.MAX_PROBLEMS and one_by_one.more > 0
+    assert [p.file for p in one_by_one.problems].count("people.csv") == 10
+    assert len({p.file for p in one_by_one.problems}) >= 2  # the cap is reached in a later file
+    assert parallel.problems == one_by_one.problems
+    assert parallel.more == one_by_one.more
+    assert str(parallel) == str(one_by_one)
+
+
+def _detainers(engine) -> list:
+    with engine.connect() as conn:
+        return conn.execute(select(detainers).order_by(detainers.c.detainer_id)).all()
+
+
+def test_first_load_links_detainers_as_reading_back_would(db_url, sqlite_template, engine, tmp_path, monkeypatch):
+    """Into an empty database the booking index is built from the package; the stored outcomes, links
+    and rules are those the index read back from the database gives."""
+    write_demo_package(tmp_path / "demo")
+    import_package(engine, tmp_path / "demo")
+    in_memory = _detainers(engine)
+    assert len(in_memory) > 100
+
+    engine.dispose()
+    fresh_database(db_url, sqlite_template)
+    engine = open_store(db_url)
+    used = []
+    plain = importer._detainer_deriver
+
+    def read_back(conn, rows, written_bookings):
+        used.append(written_bookings is not None)
+        return plain(conn, rows, None)
+
+    monkeypatch.setattr(importer, "_detainer_deriver", read_back)
+    import_package(engine, tmp_path / "demo")
+    assert used == [True]  # the first load would have used the package's bookings
+    assert _detainers(engine) == in_memory
+    engine.dispose()
+
+
+def test_a_load_into_a_database_with_bookings_reads_them_back(engine, tmp_path, monkeypatch):
+    """A second package's detainers may belong to bookings stored before it: those are read back."""
+    from tests.pkg import write_package
+    from tests.scenario import scenario
+
+    files = scenario()
+    import_package(engine, write_package(tmp_path / "first", files))
+    used = []
+    plain = importer._detainer_deriver
+
+    def spy(conn, rows, written_bookings):
+        used.append(written_bookings)
+        return plain(conn, rows, written_bookings)
+
+    monkeypatch.setattr(importer, "_detainer_deriver", spy)
+    again = dict(files, **{"detainers.csv": [dict(d, detainer_id=d["detainer_id"] + "-again")
+                                             for d in files["detainers.csv"]]})
+    import_package(engine, write_package(tmp_path / "second", again))
+    assert used == [None]
+    stored = {d.detainer_id: d for d in _detainers(engine)}
+    for d in files["detainers.csv"]:  # linked to the stored bookings just as the first ones were
+        first, second = stored[d["detainer_id"]], stored[d["detainer_id"] + "-again"]
+        assert (second.booking_id, second.outcome, second.ended_on) == (first.booking_id, first.outcome,
+                                                                        first.ended_on)
