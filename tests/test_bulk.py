@@ -58,3 +58,25 @@ def test_small_batches_and_full_tables_keep_their_indexes(engine, tmp_path, monk
         stored = conn.execute(select(func.count()).select_from(bookings)).scalar()
         with bulk.deferred_indexes(conn, bookings, stored) as deferred:
             assert not deferred  # a batch smaller than twice what the table holds
+
+
+def _cache_size(conn) -> int:
+    return conn.connection.driver_connection.execute("PRAGMA cache_size").fetchone()[0]
+
+
+def test_large_writes_get_a_bigger_sqlite_cache_and_give_it_back(engine):
+    if engine.dialect.name != "sqlite":
+        with engine.begin() as conn, bulk.large_write(conn, 10 ** 6):
+            pass  # nothing to change on PostgreSQL: the server's own cache serves every connection
+        return
+    with engine.begin() as conn:
+        usual = _cache_size(conn)
+        with bulk.large_write(conn, 10):
+            assert _cache_size(conn) == usual  # small writes keep the usual cache
+        with bulk.large_write(conn, 10 ** 6):
+            assert _cache_size(conn) == -bulk.LARGE_WRITE_CACHE_KIB != usual
+        assert _cache_size(conn) == usual
+    with pytest.raises(RuntimeError), engine.begin() as conn, bulk.large_write(conn, 10 ** 6):
+        driver = conn.connection.driver_connection
+        raise RuntimeError("a load that fails")
+    assert driver.execute("PRAGMA cache_size").fetchone()[0] == usual  # the same connection, put back

@@ -54,6 +54,14 @@ def check_package(conn: Connection, pkg: Package) -> ProblemList:
     return problems
 
 
+def _longest(values: list) -> int:
+    """The length of the longest text among `values` (0 if none)."""
+    try:
+        return max(map(len, filter(None, values)), default=0)  # texts and empty cells: the usual case
+    except TypeError:  # a value that is not text
+        return max((len(v) for v in values if isinstance(v, str)), default=0)
+
+
 def _check_lengths(pkg, problems) -> None:
     """Values must fit their columns (PostgreSQL refuses what SQLite would silently keep)."""
     for name, f in pkg.files.items():
@@ -63,7 +71,7 @@ def _check_lengths(pkg, problems) -> None:
                   # cells read through a bounded reader (ids, states, vocabularies) already fit
                   and not (pkg.read_by_spec and c.read is not read_text)]
         for label, key, limit in limits:
-            longest = max((len(v) for v in (r.get(key) for r in f.rows) if isinstance(v, str)), default=0)
+            longest = _longest([r.get(key) for r in f.rows])
             if longest <= limit:
                 continue  # the usual case: one pass, no per-row work
             for row in f.rows:

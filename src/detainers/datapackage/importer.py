@@ -128,6 +128,13 @@ def write_package(conn: Connection, pkg: Package, info: SourceInfo = SourceInfo(
         quality=json.dumps(info.quality or {}, sort_keys=True), as_of=_as_of(info, pkg),
     ).returning(sources.c.source_id)).scalar_one()
     result = ImportResult(str(pkg.path), pkg.sha256, source_id, False, pkg.synthetic, warnings=list(pkg.warnings))
+    with bulk.large_write(conn, sum(counts.values())):
+        _write_files(conn, pkg, source_id, result, stage)
+    return result
+
+
+def _write_files(conn: Connection, pkg: Package, source_id: int, result: ImportResult,
+                 stage: Callable[[str], None] | None) -> None:
     rebooked: set[str] = set()  # people whose bookings were added or changed
     written_detainers: set[str] = set()
     # Into a database with no bookings, the bookings stored once written are exactly the package's.
@@ -168,7 +175,6 @@ def write_package(conn: Connection, pkg: Package, info: SourceInfo = SourceInfo(
     if pkg.rows("jurisdictions.csv") or pkg.rows("policies.csv"):
         _rederive_roster_policies(conn)
     _report_links(conn, pkg, result)
-    return result
 
 
 def _clear_derived_policies(conn: Connection, jurisdiction_ids: set[str]) -> None:

@@ -297,21 +297,29 @@ def _reason(exc: Exception) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-def _csv_encoding(path: Path) -> str:
-    """UTF-8 (with or without BOM) when every byte decodes; else Windows-1252. Reads in chunks."""
+def _csv_encoding(path: Path) -> tuple[str, bool]:
+    """UTF-8 (with or without BOM) when every byte decodes, else Windows-1252; and whether the file has
+    a NUL byte anywhere. Reads in chunks."""
     decoder = codecs.getincrementaldecoder("utf-8")()
+    encoding, nul = "utf-8-sig", False
     with path.open("rb") as fh:
-        try:
-            while chunk := fh.read(1 << 20):
-                decoder.decode(chunk)
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            return "cp1252"
-    return "utf-8-sig"
+        while chunk := fh.read(1 << 20):
+            nul = nul or b"\0" in chunk
+            if encoding == "utf-8-sig":
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError:
+                    encoding = "cp1252"
+        if encoding == "utf-8-sig":
+            try:
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                encoding = "cp1252"
+    return encoding, nul
 
 
 def _csv_rows(path: Path, extract: Extract) -> Iterator[tuple[int, list]]:
-    encoding = _csv_encoding(path)
+    encoding, nul = _csv_encoding(path)
     if encoding == "cp1252":
         extract.notes.append("The CSV is not UTF-8; it was read as Windows-1252 (cp1252).")
     # cp1252 leaves five bytes undefined; 'replace' keeps a stray one from stopping the read.
@@ -320,7 +328,7 @@ def _csv_rows(path: Path, extract: Extract) -> Iterator[tuple[int, list]]:
         try:
             # strict: a quote never closed is an error, not a cell that swallows the rest of the file
             for number, cells in enumerate(csv.reader(fh, strict=True), start=1):
-                if any("\0" in c for c in cells):  # PostgreSQL cannot store it, and no export means it
+                if nul and any("\0" in c for c in cells):  # PostgreSQL cannot store it, and no export means it
                     fail(path, number, None, None, "contains a NUL byte (expected plain CSV text)")
                 yield number, cells
         except csv.Error as exc:

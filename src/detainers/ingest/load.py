@@ -234,8 +234,9 @@ def _as_package(extract: Extract, sha: str) -> Package:
         if not rows:
             continue
         wanted = [c.stored_as for c in spec.columns] + ["source_row"]
+        every = frozenset(wanted)
         for row in rows:
-            if len(row) < len(wanted) or any(k not in row for k in wanted):
+            if not row.keys() >= every:
                 for key in wanted:
                     row.setdefault(key, None)
         files[spec.name] = PackageFile(spec, rows, sha)

@@ -90,6 +90,30 @@ def update_rows(conn: Connection, table: Table, key: Sequence[str], columns: Seq
     return len(rows)
 
 
+#: SQLite page cache while a large load writes, in KiB (the default is 2 MiB).
+LARGE_WRITE_CACHE_KIB = 256 * 1024
+
+
+@contextmanager
+def large_write(conn: Connection, rows: int) -> Iterator[None]:
+    """On SQLite, a bigger page cache while a load of `rows` rows writes, and the usual one after.
+
+    Rows whose keys come in no particular order (an ICE release's hashed ids) touch pages all over the
+    key indexes; with the default 2 MiB cache every insert goes to disk for them. The cache only holds
+    pages while this connection uses them, and the old size is put back (freeing the rest) at the end.
+    """
+    if _dialect(conn) != "sqlite" or rows < DEFER_INDEXES_FROM:
+        yield
+        return
+    driver = conn.connection.driver_connection  # also usable after a failed statement, to put it back
+    before = driver.execute("PRAGMA cache_size").fetchone()[0]
+    driver.execute(f"PRAGMA cache_size = {-LARGE_WRITE_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        driver.execute(f"PRAGMA cache_size = {int(before)}")
+
+
 @contextmanager
 def deferred_indexes(conn: Connection, table: Table, incoming: int) -> Iterator[bool]:
     """Drop a table's secondary indexes (and, on PostgreSQL, its foreign keys) while a large batch is
