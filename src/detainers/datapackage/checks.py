@@ -83,9 +83,10 @@ def _check_lengths(pkg, problems) -> None:
 
 def _check_stored_detainers(conn, pkg, problems) -> None:
     """A changed booking must still hold the stored detainers that name it."""
+    if not pkg.rows("bookings.csv") or conn.execute(
+            select(detainers.c.detainer_id).where(detainers.c.booking_link == "given").limit(1)).first() is None:
+        return  # no stored detainer names a booking (a first load): nothing to hold
     rows = {r["booking_id"]: r for r in pkg.rows("bookings.csv")}
-    if not rows:
-        return
     in_package = {r["detainer_id"] for r in pkg.rows("detainers.csv")}
     ordered = sorted(rows)
     for start in range(0, len(ordered), _CHUNK):

@@ -156,7 +156,7 @@ def _write_files(conn: Connection, pkg: Package, source_id: int, result: ImportR
         if spec.name == "people.csv":
             _write_identities(conn, written.rows, written.result.added, source_id)
         if spec.name == "charges.csv":
-            result.detainer_lines_in_charges = sum(1 for r in written.rows if r["is_detainer_line"])
+            result.detainer_lines_in_charges = written.detainer_lines
     if stage is not None:
         stage("deriving outcomes")
     # Detainers already stored whose people have new or changed bookings may link or end differently now
@@ -253,7 +253,8 @@ def _detainer_deriver(conn: Connection, rows: list[dict], written_bookings: list
 @dataclass
 class _Written:
     result: FileResult
-    rows: list[dict]  # the added and changed rows, as stored
+    rows: list[dict]  # the given rows that were added, then those that changed
+    detainer_lines: int = 0  # charges.csv: how many of them are detainer lines
 
 
 def _upsert(conn: Connection, spec: FileSpec, rows: list[dict], source_id: int, deriver=None) -> _Written:
@@ -263,7 +264,10 @@ def _upsert(conn: Connection, spec: FileSpec, rows: list[dict], source_id: int, 
     key = [c.stored_as for c in spec.columns if c.name in spec.key]
     existing = _existing_hashes(conn, table, key, rows)
     result = FileResult()
-    to_insert, to_update = [], []
+    added, changed = [], []  # the given rows
+    inserts, updates = [], []  # what is stored: tuples (kept small: a national load has millions) and records
+    columns = as_tuple = None
+    detainer_lines = 0
     values_of = _getter(given)
     key_of = _getter(key)
     stored_of = _getter(stored)
@@ -280,21 +284,26 @@ def _upsert(conn: Connection, spec: FileSpec, rows: list[dict], source_id: int, 
         _derive(spec.table, record, row)
         if deriver is not None:
             record.update(deriver(row))
-        (to_insert if old is None else to_update).append(record)
-    result.added, result.changed = len(to_insert), len(to_update)
-    if to_insert:
-        columns = list(to_insert[0])
-        with bulk.deferred_indexes(conn, table, len(to_insert)):
-            bulk.insert_rows(conn, table, columns, map(_getter(columns), to_insert))
-    if to_update:
-        columns = [c for c in to_update[0] if c not in key]
+        if record.get("is_detainer_line"):
+            detainer_lines += 1
+        if old is None:
+            if as_tuple is None:  # every record of a file has the same columns, in the same order
+                columns = list(record)
+                as_tuple = _getter(columns)
+            inserts.append(as_tuple(record))
+            added.append(row)
+        else:
+            updates.append(record)
+            changed.append(row)
+    result.added, result.changed = len(inserts), len(updates)
+    if inserts:
+        with bulk.deferred_indexes(conn, table, len(inserts)):
+            bulk.insert_rows(conn, table, columns, inserts)
+    if updates:
+        columns = [c for c in updates[0] if c not in key]
         bulk.update_rows(conn, table, key, columns, ([*(r[k] for k in key), *(r[c] for c in columns)]
-                                                     for r in to_update))
-    changed_rows = to_insert + to_update
-    if spec.table == "people":
-        by_id = {r["person_id"]: r for r in rows}
-        changed_rows = [by_id[r["person_id"]] for r in changed_rows]
-    return _Written(result, changed_rows)
+                                                     for r in updates))
+    return _Written(result, added + changed, detainer_lines)
 
 
 def _getter(names: list[str]):

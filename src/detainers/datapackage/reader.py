@@ -116,7 +116,8 @@ def read_package(path: Path) -> Package:
     problems = ProblemList()
     files: dict[str, PackageFile] = {}
     digest = hashlib.sha256()
-    for spec, read in zip(*_read_files([s for s in FILES if s.name in present], present)):
+    specs = [spec for spec in FILES if spec.name in present]
+    for spec, read in zip(specs, _read_files(specs, present)):
         rows, items, more, file_warnings, file_digest = read
         for problem in items:  # merged in file order: the same problems, in the same order, as one by one
             problems.add(problem)
@@ -137,7 +138,7 @@ def read_package(path: Path) -> Package:
 PARALLEL_FROM = 32 * 1024 * 1024
 
 
-def _read_files(specs: list[FileSpec], present: dict[str, Path]) -> tuple[list[FileSpec], list[tuple]]:
+def _read_files(specs: list[FileSpec], present: dict[str, Path]) -> list[tuple]:
     """Each file read (`_read_one`), in `specs` order; large packages on several cores at once.
 
     Reading is pure Python and the files are independent, so on a machine with more than one core a
@@ -149,12 +150,12 @@ def _read_files(specs: list[FileSpec], present: dict[str, Path]) -> tuple[list[F
     sizes = [path.stat().st_size for path in paths]
     workers = min(len(specs), os.cpu_count() or 1)
     if workers < 2 or sum(sizes) < PARALLEL_FROM or "fork" not in multiprocessing.get_all_start_methods():
-        return specs, [_read_one(spec.name, path) for spec, path in zip(specs, paths)]
+        return [_read_one(spec.name, path) for spec, path in zip(specs, paths)]
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
         # largest first, so that the last file to start is a small one
         order = sorted(range(len(specs)), key=lambda i: -sizes[i])
         futures = {i: pool.submit(_read_one, specs[i].name, paths[i]) for i in order}
-        return specs, [futures[i].result() for i in range(len(specs))]
+        return [futures[i].result() for i in range(len(specs))]
 
 
 def _read_one(name: str, path: Path) -> tuple[list[dict], list[Problem], int, list[str], bytes]:
