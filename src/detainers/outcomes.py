@@ -106,10 +106,10 @@ class BookingIndex:
 
     def __init__(self, rows: Iterable) -> None:
         """From rows with the columns of `_B_COLS` as attributes (stored rows)."""
-        self._add((r.booking_id, r.person_id, r.facility_id, r.booked_on, r.released_on, r.release_reason)
+        self._build((r.booking_id, r.person_id, r.facility_id, r.booked_on, r.released_on, r.release_reason)
                   for r in rows)
 
-    def _add(self, values: Iterable[tuple]) -> None:
+    def _build(self, values: Iterable[tuple]) -> None:
         self.by_id: dict[str, Booking] = {}
         self.by_place: dict[tuple[str, str], list[Booking]] = defaultdict(list)
         make = tuple.__new__  # a Booking without the keyword handling of Booking(...): millions are made
@@ -123,7 +123,7 @@ class BookingIndex:
         """Index bookings given as records (keys as the columns of `_B_COLS`) of these people: what a load
         is writing, when nothing else is stored (saves reading back what was just written)."""
         index = cls.__new__(cls)
-        index._add((r["booking_id"], r["person_id"], r["facility_id"], r["booked_on"], r["released_on"],
+        index._build((r["booking_id"], r["person_id"], r["facility_id"], r["booked_on"], r["released_on"],
                     r["release_reason"]) for r in records if r["person_id"] in person_ids)
         return index
 
