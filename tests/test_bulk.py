@@ -8,6 +8,7 @@ from sqlalchemy import inspect, select, func
 from detainers.datapackage.importer import import_package
 from detainers.demo import write_demo_package
 from detainers.store import bulk
+from detainers.store.db import open_store
 from detainers.store.schema import bookings, people
 from tests.test_import import dump
 
@@ -64,11 +65,9 @@ def _cache_size(conn) -> int:
     return conn.connection.driver_connection.execute("PRAGMA cache_size").fetchone()[0]
 
 
-def test_large_writes_get_a_bigger_sqlite_cache_and_give_it_back(engine):
-    if engine.dialect.name != "sqlite":
-        with engine.begin() as conn, bulk.large_write(conn, 10 ** 6):
-            pass  # nothing to change on PostgreSQL: the server's own cache serves every connection
-        return
+def test_large_writes_get_a_bigger_sqlite_cache_and_give_it_back(tmp_path):
+    """SQLite only: on PostgreSQL the server's own cache serves every connection."""
+    engine = open_store(f"sqlite:///{tmp_path / 'cache.db'}")
     with engine.begin() as conn:
         usual = _cache_size(conn)
         with bulk.large_write(conn, 10):
@@ -80,3 +79,4 @@ def test_large_writes_get_a_bigger_sqlite_cache_and_give_it_back(engine):
         driver = conn.connection.driver_connection
         raise RuntimeError("a load that fails")
     assert driver.execute("PRAGMA cache_size").fetchone()[0] == usual  # the same connection, put back
+    engine.dispose()
