@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, time, timezone
 from operator import itemgetter
@@ -24,6 +25,10 @@ from detainers.datapackage.spec import FILES, IDENTITY_COLUMNS, FileSpec
 from detainers.offenses import active_version, classify
 from detainers.store import bulk, schema, summary, version
 from detainers.store.schema import bookings, detainers, person_identities, policies, roster_entries, sources
+
+
+#: Above this many keys, one scan of a table beats looking them up 500 at a time.
+_SCAN_ABOVE = 20_000
 
 
 @dataclass
@@ -90,14 +95,6 @@ def import_package(engine: Engine, path: Path, *, actor: str | None = None,
     return result
 
 
-def _as_of(info: SourceInfo, pkg) -> datetime | None:
-    """The day the source describes: an ingest's --as-of, else a package's own `as_of`."""
-    if info.as_of is not None:
-        return info.as_of
-    day = getattr(pkg, "as_of", None)
-    return datetime.combine(day, time()) if day is not None else None
-
-
 def row_hash(values: tuple) -> str:
     """A short fingerprint of the values a source gave for one row."""
     return hashlib.blake2b(repr(values).encode(), digest_size=16).hexdigest()
@@ -119,62 +116,169 @@ def write_package(conn: Connection, pkg: Package, info: SourceInfo = SourceInfo(
                   stage: Callable[[str], None] | None = None) -> ImportResult:
     """Write a checked package (or an ingested file shaped as one) inside the caller's transaction."""
     counts = {name: len(f.rows) for name, f in pkg.files.items()}
-    source_id = conn.execute(insert(sources).values(
-        kind=info.kind, name=pkg.path.name or str(pkg.path), sha256=pkg.sha256,
-        loaded_at=datetime.now(timezone.utc),
-        rows_read=info.rows_read if info.rows_read is not None else sum(counts.values()),
-        row_counts=json.dumps(counts, sort_keys=True), synthetic=pkg.synthetic,
-        notes=json.dumps(pkg.warnings), family=info.family, sheet=info.sheet,
-        quality=json.dumps(info.quality or {}, sort_keys=True), as_of=_as_of(info, pkg),
-    ).returning(sources.c.source_id)).scalar_one()
+    source_id = _insert_source(conn, pkg.path, pkg.sha256, info, counts, pkg.synthetic, pkg.warnings,
+                               getattr(pkg, "as_of", None))
     result = ImportResult(str(pkg.path), pkg.sha256, source_id, False, pkg.synthetic, warnings=list(pkg.warnings))
     with bulk.large_write(conn, sum(counts.values())):
         _write_files(conn, pkg, source_id, result, stage)
     return result
 
 
+def _insert_source(conn: Connection, path: Path, sha256: str, info: SourceInfo, counts: dict, synthetic: bool,
+                   notes: list[str], package_as_of=None) -> int:
+    as_of = info.as_of if info.as_of is not None else (
+        datetime.combine(package_as_of, time()) if package_as_of is not None else None)
+    return conn.execute(insert(sources).values(
+        kind=info.kind, name=path.name or str(path), sha256=sha256,
+        loaded_at=datetime.now(timezone.utc),
+        rows_read=info.rows_read if info.rows_read is not None else sum(counts.values()),
+        row_counts=json.dumps(counts, sort_keys=True), synthetic=synthetic,
+        notes=json.dumps(notes), family=info.family, sheet=info.sheet,
+        quality=json.dumps(info.quality or {}, sort_keys=True), as_of=as_of,
+    ).returning(sources.c.source_id)).scalar_one()
+
+
+@dataclass
+class _Touched:
+    """What a write changed that the steps after it need to know."""
+
+    rebooked: set[str] = field(default_factory=set)  # people whose bookings were added or changed
+    detainers: set[str] = field(default_factory=set)  # detainers added or changed
+    places: bool = False  # jurisdictions or policies were given
+
+
 def _write_files(conn: Connection, pkg: Package, source_id: int, result: ImportResult,
                  stage: Callable[[str], None] | None) -> None:
-    rebooked: set[str] = set()  # people whose bookings were added or changed
-    written_detainers: set[str] = set()
     # Into a database with no bookings, the bookings stored once written are exactly the package's.
     no_bookings = conn.execute(select(bookings.c.booking_id).limit(1)).first() is None
-    for spec in FILES:
-        rows = pkg.rows(spec.name)
-        if not rows:
-            continue
-        deriver = (_detainer_deriver(conn, rows, pkg.rows("bookings.csv") if no_bookings else None)
-                   if spec.name == "detainers.csv" else None)
-        if spec.name == "policies.csv":
-            _clear_derived_policies(conn, {r["jurisdiction_id"] for r in rows})
-        written = _upsert(conn, spec, rows, source_id, deriver)
-        result.files[spec.name] = written.result
-        if spec.name == "bookings.csv":
-            rebooked.update(r["person_id"] for r in written.rows)
-        if spec.name == "detainers.csv":
-            written_detainers.update(r["detainer_id"] for r in written.rows)
-        if spec.name == "people.csv":
-            _write_identities(conn, written.rows, written.result.added, source_id)
-        if spec.name == "charges.csv":
-            result.detainer_lines_in_charges = written.detainer_lines
+    touched = _write_rows(conn, pkg, source_id, result, pkg.rows("bookings.csv") if no_bookings else None)
     if stage is not None:
         stage("deriving outcomes")
     # Detainers already stored whose people have new or changed bookings may link or end differently now
     # (none can, when every stored detainer was just written, as in a first import).
     stored = conn.execute(select(func.count()).select_from(detainers)).scalar_one()
-    if rebooked and stored > len(written_detainers):
-        outcomes.recompute(conn, rebooked, skip=written_detainers)
-    if written_detainers or rebooked:
+    if touched.rebooked and stored > len(touched.detainers):
+        outcomes.recompute(conn, touched.rebooked, skip=touched.detainers)
+    _after_writes(conn, result, bool(touched.detainers or touched.rebooked), touched.places,
+                  {r["person_id"] for r in pkg.rows("detainers.csv")})
+    _report_links(conn, {r["detainer_id"] for r in pkg.rows("detainers.csv")}, result, _SCAN_ABOVE)
+
+
+def _write_rows(conn: Connection, pkg: Package, source_id: int, result: ImportResult,
+                all_bookings: list[dict] | None, new_tables: frozenset[str] = frozenset(),
+                scan_above: int | None = _SCAN_ABOVE) -> _Touched:
+    """Upsert each file of `pkg` in dependency order, deriving detainers' outcomes as they are written.
+
+    `all_bookings`, when given, are every booking stored once these are written (a database that had
+    none). Tables in `new_tables` hold no row that shares a key with these (skip looking for one).
+    """
+    touched = _Touched()
+    for spec in FILES:
+        rows = pkg.rows(spec.name)
+        if not rows:
+            continue
+        deriver = _detainer_deriver(conn, rows, all_bookings) if spec.name == "detainers.csv" else None
+        if spec.name == "policies.csv":
+            _clear_derived_policies(conn, {r["jurisdiction_id"] for r in rows})
+        written = _upsert(conn, spec, rows, source_id, deriver, new=spec.table in new_tables,
+                          scan_above=scan_above)
+        _add_counts(result.files.setdefault(spec.name, FileResult()), written.result)
+        if spec.name in ("jurisdictions.csv", "policies.csv"):
+            touched.places = True
+        if spec.name == "bookings.csv":
+            touched.rebooked.update(r["person_id"] for r in written.rows)
+        if spec.name == "detainers.csv":
+            touched.detainers.update(r["detainer_id"] for r in written.rows)
+        if spec.name == "people.csv":
+            _write_identities(conn, written.rows, written.result.added, source_id)
+        if spec.name == "charges.csv":
+            result.detainer_lines_in_charges += written.detainer_lines
+    return touched
+
+
+def _add_counts(total: FileResult, more: FileResult) -> None:
+    total.added += more.added
+    total.changed += more.changed
+    total.unchanged += more.unchanged
+
+
+def _after_writes(conn: Connection, result: ImportResult, recount: bool, places: bool,
+                  person_ids: set[str] | None) -> None:
+    """Stored counts (when detainers or bookings changed), planner statistics, the records version,
+    duplicate flags (of `person_ids`; None: anyone's) and, when places changed, derived policies."""
+    if recount:
         summary.refresh(conn)
     grown = [schema.metadata.tables[spec.table] for spec in FILES
              if spec.name in result.files and result.files[spec.name].added >= bulk.DEFER_INDEXES_FROM]
     if grown:
         bulk.analyze(conn, grown)
     version.bump(conn)
-    _flag_duplicates(conn, {r["person_id"] for r in pkg.rows("detainers.csv")})
-    if pkg.rows("jurisdictions.csv") or pkg.rows("policies.csv"):
+    _flag_duplicates(conn, person_ids)
+    if places:
         _rederive_roster_policies(conn)
-    _report_links(conn, pkg, result)
+
+
+class ChunkedWriter:
+    """Writes one large source chunk by chunk, inside the caller's transaction, into one sources row.
+
+    Memory then follows the chunk, not the file. Each chunk is checked by the caller before `write`;
+    rows of earlier chunks are already stored (in the same transaction), so a chunk's references to
+    them resolve like references to any stored row. What needs the whole file — outcomes that depend
+    on bookings of later chunks, the stored counts, statistics, duplicate flags, the source's own
+    counts and notes — is done once, in `finish`.
+
+    Secondary indexes of tables that were empty (or small) at the start are dropped for the whole
+    load and built once at the end, as a whole-file write does.
+    """
+
+    def __init__(self, conn: Connection, path: Path, sha256: str, info: SourceInfo, expected_rows: int) -> None:
+        self.conn, self.path, self.sha256, self.info = conn, path, sha256, info
+        self.source_id = _insert_source(conn, path, sha256, info, {}, False, [])
+        self.result = ImportResult(str(path), sha256, self.source_id, False, False)
+        self.rebooked: set[str] = set()
+        self.recount = self.places = False
+        self.without_booking = 0
+        self.counts: dict[str, int] = {}
+        tables = [schema.metadata.tables[spec.table] for spec in FILES]
+        self.new_tables = frozenset(t.name for t in tables
+                                    if conn.execute(select(*t.primary_key.columns).limit(1)).first() is None)
+        self._open = ExitStack()
+        self._open.enter_context(bulk.large_write(conn, expected_rows))
+        for table in (*tables, person_identities):
+            self._open.enter_context(bulk.deferred_indexes(conn, table, expected_rows))
+
+    def write(self, pkg: Package) -> None:
+        """Write one checked chunk (the rows of `pkg`)."""
+        for name, f in pkg.files.items():
+            self.counts[name] = self.counts.get(name, 0) + len(f.rows)
+        # Bookings are read back from the database: those of earlier chunks are stored by now.
+        touched = _write_rows(self.conn, pkg, self.source_id, self.result, None, self.new_tables, scan_above=None)
+        self.rebooked |= touched.rebooked
+        self.recount = self.recount or bool(touched.detainers or touched.rebooked)
+        self.places = self.places or touched.places
+        links = ImportResult(self.result.path, self.sha256, self.source_id, False, False)
+        _report_links(self.conn, {r["detainer_id"] for r in pkg.rows("detainers.csv")}, links, scan_above=None)
+        self.without_booking += len(links.without_booking)
+        self.result.claim_disagreements += links.claim_disagreements
+
+    def finish(self, *, synthetic: bool, notes: list[str], quality: dict, rows_read: int,
+               stage: Callable[[str], None] | None = None) -> ImportResult:
+        """Build the indexes, derive what needs every chunk, and complete the sources row."""
+        conn = self.conn
+        self._open.close()
+        if stage is not None:
+            stage("deriving outcomes")
+        # A booking of a later chunk may be the one a detainer of an earlier chunk belongs to.
+        if self.rebooked:
+            outcomes.recompute(conn, self.rebooked)
+        _after_writes(conn, self.result, self.recount, self.places, None)
+        conn.execute(sources.update().where(sources.c.source_id == self.source_id).values(
+            rows_read=rows_read, row_counts=json.dumps(self.counts, sort_keys=True), synthetic=synthetic,
+            notes=json.dumps(notes), quality=json.dumps(quality, sort_keys=True)))
+        self.result.synthetic = synthetic
+        self.result.warnings = list(notes)
+        self.result.claim_disagreements.sort(key=lambda d: d["detainer_id"])
+        return self.result
 
 
 def _clear_derived_policies(conn: Connection, jurisdiction_ids: set[str]) -> None:
@@ -194,16 +298,19 @@ def _rederive_roster_policies(conn: Connection) -> None:
     rebuild(conn)
 
 
-def _flag_duplicates(conn: Connection, person_ids: set[str]) -> None:
-    """Mark likely duplicates (same person, facility and day): flagged, never dropped."""
-    if not person_ids:
+def _flag_duplicates(conn: Connection, person_ids: set[str] | None) -> None:
+    """Mark likely duplicates (same person, facility and day): flagged, never dropped.
+
+    Only the detainers of `person_ids` can change (None: anyone's, for a load too large to list them).
+    """
+    if person_ids is not None and not person_ids:
         return
     # Only people with a repeated (facility, day), or with a flag that may no longer hold, need a look.
     key = (detainers.c.person_id, detainers.c.facility_id, detainers.c.lodged_on)
     repeated = {r.person_id for r in conn.execute(select(*key).group_by(*key).having(func.count() > 1))}
     flagged = {r.person_id for r in conn.execute(
         select(detainers.c.person_id).where(detainers.c.duplicate_of.is_not(None)))}
-    person_ids = (repeated | flagged) & set(person_ids)
+    person_ids = (repeated | flagged) if person_ids is None else (repeated | flagged) & set(person_ids)
     if not person_ids:
         return
     rows = sorted(
@@ -257,12 +364,15 @@ class _Written:
     detainer_lines: int = 0  # charges.csv: how many of them are detainer lines
 
 
-def _upsert(conn: Connection, spec: FileSpec, rows: list[dict], source_id: int, deriver=None) -> _Written:
+def _upsert(conn: Connection, spec: FileSpec, rows: list[dict], source_id: int, deriver=None, *,
+            new: bool = False, scan_above: int | None = None) -> _Written:
+    """Add new rows and update changed ones. `new`: no stored row can share a key with `rows`;
+    `scan_above`: how many keys make one scan of the table cheaper than looking them up (None: never)."""
     table = schema.metadata.tables[spec.table]
     given = [c.stored_as for c in spec.columns]
     stored = [c for c in given if not (spec.table == "people" and c in IDENTITY_COLUMNS)]
     key = [c.stored_as for c in spec.columns if c.name in spec.key]
-    existing = _existing_hashes(conn, table, key, rows)
+    existing = {} if new else _existing_hashes(conn, table, key, rows, scan_above)
     result = FileResult()
     added, changed = [], []  # the given rows
     inserts, updates = [], []  # what is stored: tuples (kept small: a national load has millions) and records
@@ -314,7 +424,8 @@ def _getter(names: list[str]):
     return itemgetter(*names)
 
 
-def _existing_hashes(conn: Connection, table, key: list[str], rows: list[dict]) -> dict[tuple, str]:
+def _existing_hashes(conn: Connection, table, key: list[str], rows: list[dict],
+                     scan_above: int | None) -> dict[tuple, str]:
     """{key: row_hash} of the stored rows that share a key with `rows`."""
     if conn.execute(select(table.c[key[0]]).limit(1)).first() is None:
         return {}  # an empty table (a first load)
@@ -322,7 +433,7 @@ def _existing_hashes(conn: Connection, table, key: list[str], rows: list[dict]) 
     values = sorted({r[first] for r in rows})
     columns = [*(table.c[k] for k in key), table.c.row_hash]
     found: dict[tuple, str] = {}
-    if len(values) > _SCAN_ABOVE:  # one scan beats thousands of IN (…) queries
+    if scan_above is not None and len(values) > scan_above:  # one scan beats thousands of IN (…) queries
         wanted = set(values)
         for r in conn.execute(bulk.streamed(select(*columns))):
             if r[0] in wanted:
@@ -334,8 +445,6 @@ def _existing_hashes(conn: Connection, table, key: list[str], rows: list[dict]) 
             found[tuple(r[:-1])] = r[-1]
     return found
 
-
-_SCAN_ABOVE = 20_000
 
 
 def _derive(table: str, record: dict, row: dict) -> None:
@@ -372,14 +481,14 @@ def _write_identities(conn: Connection, rows: list[dict], added: int, source_id:
                          given)
 
 
-def _report_links(conn: Connection, pkg: Package, result: ImportResult) -> None:
-    """List the package's detainers that match no booking, or whose claimed outcome differs."""
-    ids = {r["detainer_id"] for r in pkg.rows("detainers.csv")}
+def _report_links(conn: Connection, ids: set[str], result: ImportResult, scan_above: int | None = None) -> None:
+    """List the detainers of `ids` that match no booking, or whose claimed outcome differs (`scan_above`:
+    as for `_upsert`)."""
     if not ids:
         return
     flagged = or_(detainers.c.booking_link == "none", detainers.c.outcome_claimed.is_not(None))
     cols = (detainers.c.detainer_id, detainers.c.booking_link, detainers.c.outcome, detainers.c.outcome_claimed)
-    if len(ids) > _SCAN_ABOVE:
+    if scan_above is not None and len(ids) > scan_above:
         found = (r for r in conn.execute(bulk.streamed(select(*cols).where(flagged))) if r.detainer_id in ids)
     else:
         ordered = sorted(ids)

@@ -192,8 +192,20 @@ def _filled(value) -> bool:
 # ---- reading the file ----------------------------------------------------------------------------
 
 
-def read(path: Path, options: IngestOptions, progress: Callable[[int], None] | None = None) -> Extract:
-    """Read one ERO-LESA detainer release (xlsx or csv) into canonical rows."""
+def reads_in_chunks(path: Path) -> bool:
+    """A CSV release can be handed over in chunks as it is read (`read(..., chunks=…)`); a workbook
+    is read whole by the library that opens it."""
+    return not _is_workbook(Path(path))
+
+
+def read(path: Path, options: IngestOptions, progress: Callable[[int], None] | None = None, *,
+         chunks: Callable[[Extract], None] | None = None, chunk_rows: int = 50_000) -> Extract:
+    """Read one ERO-LESA detainer release (xlsx or csv) into canonical rows.
+
+    With `chunks`, every `chunk_rows` records the rows read so far are handed to `chunks(extract)` and
+    then let go: the returned Extract holds only the rows after the last chunk, and the counts, notes
+    and quality of the whole file. A person, facility or detainer id is still given once per file.
+    """
     path = Path(path)
     try:
         size = path.stat().st_size
@@ -202,7 +214,7 @@ def read(path: Path, options: IngestOptions, progress: Callable[[int], None] | N
     if size == 0:
         fail(path, None, None, None, "is empty (expected an ICE detainer release, .xlsx or .csv)")
     extract = Extract(KIND, path)
-    reader = _Rows(path, extract, progress)
+    reader = _Rows(path, extract, progress, chunks, chunk_rows)
     if _is_workbook(path):
         read_sheets, skipped = [], []
         for name, rows in _workbook_sheets(path):
@@ -353,6 +365,8 @@ class _Rows:
     path: Path
     extract: Extract
     progress: Callable[[int], None] | None
+    chunks: Callable[[Extract], None] | None = None
+    chunk_rows: int = 50_000
     facilities: dict[str, dict] = field(default_factory=dict)
     people: dict[str, tuple] = field(default_factory=dict)
     first_detainer: dict[tuple, str] = field(default_factory=dict)
@@ -539,6 +553,9 @@ class _Rows:
         ex.records += 1
         if self.progress is not None and ex.records % PROGRESS_EVERY == 0:
             self.progress(ex.records)
+        if self.chunks is not None and ex.records % self.chunk_rows == 0:
+            self.chunks(ex)
+            ex.rows = {}
 
     def _facility(self, take, head, number, sheet, quality) -> tuple[str, dict]:
         cells = (take("facility_code"), take("facility"), take("city"), take("state"))

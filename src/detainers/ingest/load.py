@@ -14,17 +14,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Column, Connection, Engine, MetaData, String, Table, exists, select, text
 
 from detainers import audit, interrupted
 from detainers.datapackage.checks import check_package
-from detainers.datapackage.importer import FileResult, ImportResult, SourceInfo, write_package
+from detainers.datapackage.importer import ChunkedWriter, FileResult, ImportResult, SourceInfo, write_package
 from detainers.datapackage.reader import Package, PackageFile
 from detainers.datapackage.spec import EARLIEST_EVENT, FILES, FILES_BY_NAME, CellError, read_event_date
 from detainers.errors import InputError, Problem
 from detainers.ingest import SOURCES, reader
 from detainers.ingest.base import Extract, IngestOptions, slug
-from detainers.store import schema
+from detainers.store import bulk, schema
 from detainers.store.schema import bookings, detainers, facilities, jurisdictions, sources
 
 
@@ -103,9 +103,12 @@ def ingest(engine: Engine, kind: str, path: Path, options: IngestOptions = Inges
     if previous is not None:
         return IngestResult(kind, str(path), sha, previous, True, family)
     _check_options(engine, options)
+    module = reader(kind)
+    if path.stat().st_size >= CHUNKED_FROM and getattr(module, "reads_in_chunks", lambda _: False)(path):
+        return _ingest_in_chunks(engine, module, kind, path, options, sha, family, progress, actor, stage)
     if stage is not None:
         stage("reading")
-    extract = reader(kind).read(path, options, progress)
+    extract = module.read(path, options, progress)
     _apply_thresholds(path, extract)
     if kind == "287g-roster":
         from detainers.ingest.roster_load import load_roster
@@ -135,6 +138,95 @@ def ingest(engine: Engine, kind: str, path: Path, options: IngestOptions = Inges
                                       "source_id": written.source_id}, actor)
         mark.done(conn)
     return result
+
+
+#: Files at least this large, of a kind whose reader can hand rows over in chunks (`reads_in_chunks`),
+#: are read, checked and written CHUNK_ROWS records at a time, still in one transaction: memory then
+#: follows the chunk, not the file.
+CHUNKED_FROM = 32 * 1024 * 1024
+CHUNK_ROWS = 50_000
+#: Bytes per record below which no real release goes: an upper bound of the records of a file.
+_MIN_RECORD_BYTES = 100
+
+
+def _ingest_in_chunks(engine: Engine, module, kind: str, path: Path, options: IngestOptions, sha: str,
+                      family: str, progress, actor: str | None, stage) -> IngestResult:
+    """Like the whole-file ingest, chunk by chunk: each chunk is checked against the database (which
+    holds the chunks before it) and written; the file's thresholds and the reconciliation with earlier
+    releases come at the end. Any error rolls everything back, as for a whole file.
+
+    A reader's error names the row as always; the problems the checks find are those of the first
+    chunk that has any (a whole file lists them from every row).
+    """
+    with interrupted.guard(engine, f"ingest ({kind})", str(path)) as mark, engine.begin() as conn:
+        if stage is not None:
+            stage(f"reading, checking and writing, {CHUNK_ROWS:,} records at a time")
+        earlier = _earlier_sources(conn, family)
+        keys = _ReleaseKeys(conn) if earlier and kind != "roster-snapshot" else None
+        writer = ChunkedWriter(conn, path, sha, SourceInfo(kind=kind, family=family, as_of=options.as_of),
+                               expected_rows=path.stat().st_size // _MIN_RECORD_BYTES)
+        placed: dict[str, str] = {}
+
+        def write(chunk: Extract) -> None:
+            pkg = _as_package(chunk, sha)
+            _place_facilities(conn, pkg, placed)
+            problems = check_package(conn, pkg)
+            _check_event_dates(pkg, problems)
+            _raise_for(path, problems, chunk.sheet)
+            if keys is not None:
+                keys.add(pkg)
+            writer.write(pkg)
+
+        extract = module.read(path, options, progress, chunks=write, chunk_rows=CHUNK_ROWS)
+        write(extract)  # the records after the last full chunk
+        _apply_thresholds(path, extract)
+        removed = keys.removed(earlier) if keys is not None else {}
+        quality = dict(sorted(extract.quality.items()))
+        written = writer.finish(synthetic=extract.synthetic, notes=list(extract.notes), quality=quality,
+                                rows_read=extract.records, stage=stage)
+        result = _result(conn, kind, path, sha, family, written, extract, earlier[-1] if earlier else None,
+                         removed, writer.without_booking)
+        audit.record(conn, "ingest", {"kind": kind, "path": str(path), "sha256": sha,
+                                      "source_id": written.source_id}, actor)
+        mark.done(conn)
+    return result
+
+
+class _ReleaseKeys:
+    """The keys of a release being written in chunks, in a temporary table, so that what earlier releases
+    of its series had and it no longer has can be listed at the end without holding them in memory."""
+
+    _TABLE = Table("release_keys", MetaData(), Column("file", String), Column("key", String))
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        ending = " ON COMMIT DROP" if conn.dialect.name == "postgresql" else ""
+        conn.execute(text(f"CREATE TEMPORARY TABLE release_keys (file VARCHAR, key VARCHAR){ending}"))
+        conn.execute(text("CREATE INDEX release_keys_file_key ON release_keys (file, key)"))
+
+    def add(self, pkg: Package) -> None:
+        for spec in _RECONCILED:
+            rows = pkg.rows(spec.name)
+            key = spec.key[0]
+            bulk.insert_rows(self.conn, self._TABLE, ("file", "key"), ((spec.name, r[key]) for r in rows))
+
+    def removed(self, earlier: list[int]) -> dict[str, list[str]]:
+        removed: dict[str, list[str]] = {}
+        for spec in _RECONCILED:
+            table = schema.metadata.tables[spec.table]
+            key = table.c[spec.key[0]]
+            gone = sorted(v for (v,) in self.conn.execute(  # sorted here: databases' collations differ
+                select(key).where(table.c.source_id.in_(earlier), ~exists().where(
+                    self._TABLE.c.file == spec.name, self._TABLE.c.key == key))))
+            if gone:
+                removed[spec.name] = gone
+        self.conn.execute(text("DROP TABLE release_keys"))
+        return removed
+
+
+#: The files whose rows a newer release is reconciled on (one key, rows a release can drop).
+_RECONCILED = [spec for spec in FILES if len(spec.key) == 1 and spec.table in ("detainers", "bookings", "charges",
+                                                                                "people")]
 
 
 #: Share of a column's cells that may be unreadable before the file is refused (a shifted or
@@ -243,10 +335,15 @@ def _as_package(extract: Extract, sha: str) -> Package:
     return Package(extract.path, files, sha, extract.synthetic, None, list(extract.notes))
 
 
-def _place_facilities(conn: Connection, pkg: Package) -> None:
-    """Match each facility the file names to a stored one (by code, id, or name+city+state)."""
+def _place_facilities(conn: Connection, pkg: Package, mapping: dict[str, str] | None = None) -> None:
+    """Match each facility the file names to a stored one (by code, id, or name+city+state).
+
+    `mapping` ({file's id: stored id}) carries the matches from one chunk of a file to the next.
+    """
+    mapping = {} if mapping is None else mapping
     rows = pkg.rows("facilities.csv")
     if not rows:
+        _map_facilities(pkg, mapping)
         return
     by_code, by_place, ids = {}, {}, set()
     placed = {}
@@ -257,7 +354,6 @@ def _place_facilities(conn: Connection, pkg: Package) -> None:
         if f.code:
             by_code.setdefault(f.code.upper(), f.facility_id)
         by_place.setdefault(_place_key(f.name, f.city, f.state), f.facility_id)
-    mapping: dict[str, str] = {}
     keep = []
     for row in rows:
         fid = row["facility_id"]
@@ -280,6 +376,12 @@ def _place_facilities(conn: Connection, pkg: Package) -> None:
     pkg.files["facilities.csv"].rows[:] = keep
     if not keep:
         del pkg.files["facilities.csv"]
+    _map_facilities(pkg, mapping)
+
+
+def _map_facilities(pkg: Package, mapping: dict[str, str]) -> None:
+    if not mapping:
+        return
     for name in ("bookings.csv", "detainers.csv"):
         for row in pkg.rows(name):
             row["facility_id"] = mapping.get(row["facility_id"], row["facility_id"])
@@ -348,16 +450,19 @@ def _keep_stored_releases(conn: Connection, pkg: Package) -> None:
             row["released_on"], row["release_reason"] = b.released_on, b.release_reason
 
 
+def _earlier_sources(conn: Connection, family: str) -> list[int]:
+    """The sources of earlier releases of this family, oldest first."""
+    return [r.source_id for r in conn.execute(
+        select(sources.c.source_id).where(sources.c.family == family).order_by(sources.c.source_id))]
+
+
 def _reconcile(conn: Connection, pkg: Package, family: str, kind: str) -> tuple[int | None, dict[str, list[str]]]:
     """Rows of earlier releases of this family that the new release no longer has (kept, and listed)."""
-    earlier = [r.source_id for r in conn.execute(
-        select(sources.c.source_id).where(sources.c.family == family).order_by(sources.c.source_id))]
+    earlier = _earlier_sources(conn, family)
     if not earlier or kind == "roster-snapshot":
         return (earlier[-1] if earlier else None), {}
     removed: dict[str, list[str]] = {}
-    for spec in FILES:
-        if len(spec.key) != 1 or spec.table not in ("detainers", "bookings", "charges", "people"):
-            continue
+    for spec in _RECONCILED:
         table = schema.metadata.tables[spec.table]
         key = table.c[spec.key[0]]
         now = {r[spec.key[0]] for r in pkg.rows(spec.name)}
@@ -367,7 +472,8 @@ def _reconcile(conn: Connection, pkg: Package, family: str, kind: str) -> tuple[
     return earlier[-1], removed
 
 
-def _result(conn, kind, path, sha, family, written: ImportResult, extract, previous_id, removed) -> IngestResult:
+def _result(conn, kind, path, sha, family, written: ImportResult, extract, previous_id, removed,
+            without_booking: int | None = None) -> IngestResult:
     unplaced = [r.facility_id for r in conn.execute(
         select(facilities.c.facility_id).where(facilities.c.jurisdiction_id.is_(None))
         .order_by(facilities.c.facility_id))]
@@ -375,4 +481,5 @@ def _result(conn, kind, path, sha, family, written: ImportResult, extract, previ
         kind=kind, path=str(path), sha256=sha, source_id=written.source_id, already_ingested=False,
         family=family, files=written.files, removed=removed, previous_source_id=previous_id,
         quality=dict(sorted(extract.quality.items())), notes=list(extract.notes),
-        unplaced_facilities=unplaced, without_booking=len(written.without_booking), records=extract.records)
+        unplaced_facilities=unplaced, records=extract.records,
+        without_booking=len(written.without_booking) if without_booking is None else without_booking)

@@ -1,0 +1,210 @@
+"""A large CSV release is ingested in chunks: the same database, result and errors as a whole file.
+
+`load.CHUNKED_FROM` and `load.CHUNK_ROWS` are lowered here so that a file of a few hundred rows
+crosses many chunk boundaries, with people, facilities, likely duplicates and numbered ids spread
+over several chunks, a facility matched to a stored one in an early chunk, and a newer release of
+the same series.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text
+
+from detainers.datapackage.importer import import_package
+from detainers.errors import InputError
+from detainers.ingest import ice_lesa, load
+from detainers.ingest.base import IngestOptions
+from detainers.store.db import open_store
+from detainers.store.schema import metadata, sources
+from tests.conftest import fresh_database
+from tests.pkg import write_package
+from tests.test_ingest_ice_lesa import HEADER, MARK, record, write_csv
+
+CHUNK = 37
+#: Columns that differ between two loads of the same data: when, and the audit chain's hashes.
+_WHEN = {"loaded_at", "at", "created_at", "started_at", "finished_at", "hash", "prev_hash"}
+
+
+def _release(path: Path, count: int, seed: int = 7, drop: frozenset[int] = frozenset(),
+             changed: frozenset[int] = frozenset()) -> Path:
+    """`count` detainer rows drawn from small pools, so that everything repeats across chunks."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(seed)
+    start = datetime(2019, 1, 14, 18, 37)
+    facilities = [("WAKECNC", "WAKE COUNTY JAIL", "RALEIGH", "NORTH CAROLINA"),
+                  ("DURHMNC", "DURHAM COUNTY JAIL", "DURHAM", "NORTH CAROLINA"),
+                  ("", "FRANKLIN COUNTY JAIL", "COLUMBUS", "OHIO"),
+                  ("FRNKLNC", "FRANKLIN COUNTY DETENTION", "LOUISBURG", "NC")]
+    rows = []
+    for i in range(count):
+        code, name, city, state = facilities[rng.randrange(len(facilities))]
+        moment = start + timedelta(days=rng.randrange(40), minutes=rng.choice((0, 0, 5)))
+        values = {
+            "Detainer Prepare Date": moment.strftime("%m/%d/%Y %H:%M"), "Detention Facility Code": code,
+            "Detention Facility": name, "Facility City": city, "Facility State": state,
+            # a pool of people: the same person appears in many chunks (and now and then with another sex)
+            "Unique Identifier": rng.choice([f"a{rng.randrange(60):09d}", "", MARK]),
+            "Gender": rng.choice(["Male", "Male", "Female", "Unknown"]),
+            "Birth Year": rng.choice([1981, 1990, "", "19x1"]),
+            "Detainer Prep Threat Level": rng.choice(["1", "2", "3", "", "9"]),
+            "Most Serious Conviction (MSC) Charge": rng.choice(["Assault", "", "Driving Under Influence"]),
+            "MSC Charge Code": rng.choice(["1399", "5404", ""]),
+            "Detainer Lift Reason": rng.choice(["", "Booked into Detention", "Released"]),
+            "Detainer Lift Date": rng.choice(["", (moment + timedelta(days=3)).strftime("%Y-%m-%d")]),
+        }
+        if i in changed:
+            values["Detainer Lift Reason"] = "Other"
+        if i not in drop:
+            rows.append(record(**values))
+    return write_csv(path, rows, header=[*HEADER, "Detainer Lift Date"])
+
+
+def _tables(engine) -> dict[str, list]:
+    """Every table's rows, in a stable order, without the columns that say when."""
+    out = {}
+    with engine.connect() as conn:
+        for table in metadata.sorted_tables:
+            columns = [c for c in table.c if c.name not in _WHEN]
+            rows = [tuple(r) for r in conn.execute(select(*columns))]
+            out[table.name] = sorted(rows, key=repr)
+    out.pop("installation", None)  # the records version is a random token
+    return out
+
+
+def _ingest(engine, path: Path, chunked: bool, monkeypatch, **kw):
+    monkeypatch.setattr(load, "CHUNKED_FROM", 0 if chunked else 1 << 62)
+    monkeypatch.setattr(load, "CHUNK_ROWS", CHUNK)
+    return load.ingest(engine, "ice-lesa", path, IngestOptions(), **kw)
+
+
+def _stored_facility(engine, tmp_path: Path) -> None:
+    """A facility already stored under another id with the code the release uses: matched by code."""
+    import_package(engine, write_package(tmp_path / "places", {
+        "jurisdictions.csv": [{"jurisdiction_id": "nc-durham", "name": "Durham County", "state": "NC",
+                               "kind": "county", "fips": "37063"}],
+        "facilities.csv": [{"facility_id": "durham-jail", "name": "Durham County Detention Facility",
+                            "jurisdiction_id": "nc-durham", "kind": "county_jail", "city": "Durham",
+                            "state": "NC", "code": "DURHMNC"}]}))
+
+
+def _both_ways(db_url, sqlite_template, monkeypatch, tmp_path, load_steps):
+    """Run `load_steps(engine, chunked)` on a fresh database each way; the results and tables of each."""
+    outcomes = []
+    for chunked in (False, True):
+        fresh_database(db_url, sqlite_template)
+        engine = open_store(db_url)
+        try:
+            results = load_steps(engine, chunked)
+            outcomes.append((results, _tables(engine)))
+        finally:
+            engine.dispose()
+    return outcomes
+
+
+def test_the_reader_hands_over_chunks_that_add_up_to_the_whole_file(tmp_path):
+    path = _release(tmp_path / "release.csv", 400)
+    whole = ice_lesa.read(path, IngestOptions())
+    handed = []
+    rest = ice_lesa.read(path, IngestOptions(), chunks=lambda ex: handed.append(
+        {name: list(rows) for name, rows in ex.rows.items()}), chunk_rows=CHUNK)
+    handed.append(rest.rows)
+    assert len(handed) == 400 // CHUNK + 1
+    for name, rows in whole.rows.items():
+        assert [r for chunk in handed for r in chunk.get(name, [])] == rows, name
+    assert (rest.records, rest.quality, rest.notes) == (whole.records, whole.quality, whole.notes)
+    assert whole.quality["detainers: likely duplicate"] > 0
+    assert whole.quality["detainers: same person, facility and prepare time (id numbered)"] > 0
+    assert whole.quality["people: same identifier, different sex"] > 0
+
+
+def test_a_chunked_ingest_stores_what_a_whole_file_ingest_stores(db_url, sqlite_template, monkeypatch, tmp_path):
+    path = _release(tmp_path / "release.csv", 500)
+
+    def steps(engine, chunked):
+        _stored_facility(engine, tmp_path)
+        stages = []
+        result = _ingest(engine, path, chunked, monkeypatch, stage=stages.append).as_dict()
+        again = _ingest(engine, path, chunked, monkeypatch).as_dict()
+        return result, again, stages
+
+    (whole, whole_db), (chunked, chunked_db) = _both_ways(db_url, sqlite_template, monkeypatch, tmp_path, steps)
+    assert chunked[0] == whole[0]
+    assert chunked[1] == whole[1] and chunked[1]["already_ingested"]
+    assert chunked_db == whole_db
+    assert any(s.startswith("reading, checking and writing") for s in chunked[2])
+    result = whole[0]
+    assert result["files"]["detainers.csv"]["added"] == 500
+    assert result["detainers_without_booking"] == 500
+    assert result["quality"]["detainers: likely duplicate"] > 0
+    # the stored facility was matched by its code in an early chunk, and kept for the later ones
+    facility_ids = {r[2] for r in whole_db["detainers"]}
+    assert "durham-jail" in facility_ids and "ice-fac:DURHMNC" not in facility_ids
+    assert sum(1 for r in whole_db["detainers"] if r[2] == "durham-jail") > CHUNK
+
+
+def test_a_newer_release_in_chunks_lists_what_it_no_longer_has(db_url, sqlite_template, monkeypatch, tmp_path):
+    first = _release(tmp_path / "one" / "detainers.csv", 300)
+    newer = _release(tmp_path / "two" / "detainers.csv", 320, drop=frozenset(range(0, 300, 17)),
+                     changed=frozenset(range(5, 300, 23)))
+
+    def steps(engine, chunked):
+        _ingest(engine, first, False, monkeypatch)
+        return _ingest(engine, newer, chunked, monkeypatch).as_dict()
+
+    (whole, whole_db), (chunked, chunked_db) = _both_ways(db_url, sqlite_template, monkeypatch, tmp_path, steps)
+    assert chunked == whole
+    assert chunked_db == whole_db
+    assert whole["previous_source_id"] is not None
+    assert whole["removed"]["detainers.csv"] == len(range(0, 300, 17))
+    assert whole["files"]["detainers.csv"]["changed"] > 0 and whole["files"]["detainers.csv"]["unchanged"] > 0
+
+
+def test_an_unreadable_row_in_a_late_chunk_changes_nothing(engine, monkeypatch, tmp_path):
+    _stored_facility(engine, tmp_path)
+    path = _release(tmp_path / "release.csv", 300)
+    lines = path.read_text(encoding="utf-8-sig").splitlines()
+    lines[250] = "31/31/2019" + lines[250][lines[250].index(","):]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    before = _tables(engine)
+    with pytest.raises(InputError) as caught:
+        _ingest(engine, path, True, monkeypatch)
+    problem = caught.value.problems[0]
+    assert (problem.row, problem.column, problem.value) == (251, "Detainer Prepare Date", "31/31/2019")
+    assert _tables(engine) == before
+    with engine.connect() as conn:  # nothing of the temporary work is left either
+        assert conn.execute(select(sources.c.source_id).where(sources.c.kind == "ice-lesa")).first() is None
+        if engine.dialect.name == "postgresql":
+            assert conn.execute(text("SELECT count(*) FROM pg_indexes WHERE tablename = 'detainers'")).scalar() > 1
+
+
+def test_a_problem_the_checks_find_in_a_late_chunk_changes_nothing(engine, monkeypatch, tmp_path):
+    path = _release(tmp_path / "release.csv", 300)
+    lines = path.read_text(encoding="utf-8-sig").splitlines()
+    # a prepare date in the future (and no lift date, which would be before it)
+    lines[280] = "01/02/2099 10:00" + lines[280][lines[280].index(","):lines[280].rindex(",")] + ","
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    before = _tables(engine)
+    with pytest.raises(InputError) as caught:
+        _ingest(engine, path, True, monkeypatch)
+    problem = caught.value.problems[0]
+    assert (problem.row, problem.value) == (281, "2099-01-02")
+    assert "lodged_on" in problem.column
+    assert _tables(engine) == before
+
+
+def test_a_file_refused_at_the_end_by_its_thresholds_changes_nothing(engine, monkeypatch, tmp_path):
+    """Most threat levels unreadable: the file is refused when the last chunk is read, and rolled back."""
+    rows = [record(**{"Detainer Prepare Date": datetime(2019, 2, 1) + timedelta(hours=i),
+                      "Detainer Prep Threat Level": "HIGH" if i % 3 else "1", "Unique Identifier": f"p{i}"})
+            for i in range(200)]
+    path = write_csv(tmp_path / "shifted.csv", rows)
+    before = _tables(engine)
+    with pytest.raises(InputError) as caught:
+        _ingest(engine, path, True, monkeypatch)
+    assert "could not be read in 133 of 200 rows" in str(caught.value)
+    assert _tables(engine) == before
