@@ -1,6 +1,6 @@
 """A large CSV release is ingested in chunks: the same database, result and errors as a whole file.
 
-`load.CHUNKED_FROM` and `load.CHUNK_ROWS` are lowered here so that a file of a few hundred rows
+`chunked.CHUNKED_FROM` and `chunked.CHUNK_ROWS` are lowered here so that a file of a few hundred rows
 crosses many chunk boundaries, with people, facilities, likely duplicates and numbered ids spread
 over several chunks, a facility matched to a stored one in an early chunk, and a newer release of
 the same series.
@@ -17,6 +17,7 @@ from sqlalchemy import select, text
 
 from detainers.datapackage.importer import import_package
 from detainers.errors import InputError
+from detainers.ingest import chunked as chunked_ingest
 from detainers.ingest import ice_lesa, load
 from detainers.ingest.base import IngestOptions
 from detainers.store.db import open_store
@@ -77,8 +78,8 @@ def _tables(engine) -> dict[str, list]:
 
 
 def _ingest(engine, path: Path, chunked: bool, monkeypatch, **kw):
-    monkeypatch.setattr(load, "CHUNKED_FROM", 0 if chunked else 1 << 62)
-    monkeypatch.setattr(load, "CHUNK_ROWS", CHUNK)
+    monkeypatch.setattr(chunked_ingest, "CHUNKED_FROM", 0 if chunked else 1 << 62)
+    monkeypatch.setattr(chunked_ingest, "CHUNK_ROWS", CHUNK)
     return load.ingest(engine, "ice-lesa", path, IngestOptions(), **kw)
 
 

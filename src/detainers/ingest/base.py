@@ -51,6 +51,57 @@ class Extract:
         self.rows.setdefault(file, []).append(row)
 
 
+class SpilledState:
+    """Keyed values a reader must remember over a whole file (the people seen, the ids given), kept in
+    a private temporary SQLite file so that memory does not grow with the file.
+
+    Read and written a chunk's keys at a time: `get(name, keys)` gives {key: value} of the keys stored;
+    `put(name, items)` stores (key, value) pairs, replacing. Keys are text; values anything `marshal`
+    writes (text, numbers, None, tuples of them). Used as a context manager; the file is gone after.
+    """
+
+    #: SQLite page cache of the state file, in KiB: a fixed size, whatever the file's length.
+    CACHE_KIB = 32 * 1024
+
+    def __init__(self, *names: str) -> None:
+        self.names = names
+
+    def __enter__(self) -> "SpilledState":
+        import sqlite3
+        import tempfile
+
+        self._dir = tempfile.TemporaryDirectory(prefix="detainers-reader-")
+        self._db = sqlite3.connect(Path(self._dir.name) / "state.db", isolation_level=None)
+        for pragma in ("journal_mode = OFF", "synchronous = OFF", f"cache_size = {-self.CACHE_KIB}",
+                       "temp_store = FILE"):
+            self._db.execute(f"PRAGMA {pragma}")
+        for name in self.names:
+            self._db.execute(f'CREATE TABLE "{name}" (k TEXT PRIMARY KEY, v BLOB) WITHOUT ROWID')
+        self._db.execute("CREATE TEMP TABLE wanted (k TEXT PRIMARY KEY) WITHOUT ROWID")
+        self._db.execute("BEGIN")  # one transaction for the whole read: never committed, the file is thrown away
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._db.close()
+        self._dir.cleanup()
+
+    def get(self, name: str, keys) -> dict:
+        import marshal
+
+        db = self._db
+        db.execute("DELETE FROM wanted")
+        db.executemany("INSERT INTO wanted VALUES (?)", ((k,) for k in sorted(keys)))  # in key order: fewer pages
+        loads = marshal.loads
+        return {k: loads(v) for k, v in db.execute(f'SELECT s.k, s.v FROM wanted w CROSS JOIN "{name}" s ON s.k = w.k')}
+
+    def put(self, name: str, items) -> None:
+        import marshal
+
+        dumps = marshal.dumps
+        self._db.executemany(f'INSERT OR REPLACE INTO "{name}" VALUES (?, ?)',
+                             ((k, dumps(v)) for k, v in sorted(items)))  # in key order: fewer pages touched
+
+
 def default_facility(kind: str, jurisdiction_id: str | None, facility_id: str | None) -> str | None:
     """The facility a file's rows go to: the one the user named, else the jurisdiction's jail.
 

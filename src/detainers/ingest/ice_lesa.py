@@ -20,6 +20,7 @@ from pathlib import Path
 
 from detainers.ingest.base import (
     Extract,
+    SpilledState,
     IngestOptions,
     clean_text,
     fail,
@@ -215,6 +216,16 @@ def read(path: Path, options: IngestOptions, progress: Callable[[int], None] | N
         fail(path, None, None, None, "is empty (expected an ICE detainer release, .xlsx or .csv)")
     extract = Extract(KIND, path)
     reader = _Rows(path, extract, progress, chunks, chunk_rows)
+    if chunks is None:
+        _read_rows(path, extract, reader)
+        return extract
+    # What the reader must remember about every person and detainer so far stays on disk, not in memory.
+    with SpilledState("people") as reader.state:
+        _read_rows(path, extract, reader)
+    return extract
+
+
+def _read_rows(path: Path, extract: Extract, reader: _Rows) -> None:
     if _is_workbook(path):
         read_sheets, skipped = [], []
         for name, rows in _workbook_sheets(path):
@@ -229,8 +240,9 @@ def read(path: Path, options: IngestOptions, progress: Callable[[int], None] | N
         extract.sheet = ", ".join(read_sheets)
     else:
         reader.sheet(None, _csv_rows(path, extract), required=True)
+    if reader.pending:
+        reader._map_pending()  # the rows after the last full chunk: returned, not handed over
     reader.finish()
-    return extract
 
 
 def _is_workbook(path: Path) -> bool:
@@ -358,6 +370,18 @@ class _Columns:
     width: int = 0
 
 
+@dataclass(slots=True)
+class _Parsed:
+    """A row as read, before what depends on other rows (its ids, person row, duplicate flag)."""
+
+    detainer: dict
+    person: tuple  # birth year, sex, citizenship
+    dob: date | None
+    digest: str  # of person, prepare time and facility: the detainer id's hash
+    msc: str | None
+    code: str | None
+
+
 @dataclass
 class _Rows:
     """Turns the rows of one or more sheets into canonical rows, keeping what it has seen."""
@@ -368,9 +392,13 @@ class _Rows:
     chunks: Callable[[Extract], None] | None = None
     chunk_rows: int = 50_000
     facilities: dict[str, dict] = field(default_factory=dict)
+    #: person id → (their values (birth year, sex, citizenship), their days); a day is (the day's ordinal,
+    #: facility id, the first detainer id of that day there, None or {detainer-id hash: rows}). Tuples,
+    #: not lists: the garbage collector stops looking at tuples of plain values, and there are millions.
     people: dict[str, tuple] = field(default_factory=dict)
-    first_detainer: dict[tuple, str] = field(default_factory=dict)
-    ids: dict[str, int] = field(default_factory=dict)
+    #: reading in chunks: rows parsed but not yet mapped, and what earlier chunks left (on disk)
+    pending: list[_Parsed] = field(default_factory=list)
+    state: SpilledState | None = None
     facility_cells: dict[tuple, tuple] = field(default_factory=dict)
     blank: int = 0
     footers: list[tuple[str | None, int, str]] = field(default_factory=list)
@@ -456,6 +484,18 @@ class _Rows:
 
     def row(self, sheet: str | None, number: int, cells: list, columns: _Columns) -> None:
         """Map one data row onto a facility, a person, a detainer and (maybe) a charge."""
+        parsed = self._parse(sheet, number, cells, columns)
+        if self.chunks is None:
+            self._map(parsed)
+            return
+        self.pending.append(parsed)
+        if len(self.pending) >= self.chunk_rows:
+            self._map_pending()
+            self.chunks(self.extract)
+            self.extract.rows = {}
+
+    def _parse(self, sheet: str | None, number: int, cells: list, columns: _Columns) -> _Parsed:
+        """Read one row's cells; nothing here depends on other rows (but facilities, which are few)."""
         ex, quality, idx, head = self.extract, self.extract.quality, columns.index, columns.header
         redacted: list[str] = []
 
@@ -509,23 +549,6 @@ class _Rows:
         else:
             self.unlinked += 1
             person_id = "lesa-row:" + stable_hash(moment, facility_id, sex, year, citizenship)
-        known = self.people.get(person_id)
-        if known is None:
-            self.people[person_id] = (year, sex, citizenship)
-            ex.add("people.csv", {"person_id": person_id, "birth_year": year, "sex": sex,
-                                  "citizenship": citizenship, "name": None, "date_of_birth": dob, **where})
-        else:
-            for label, was, now in zip(("birth year", "sex", "citizenship"), known, (year, sex, citizenship)):
-                if was is not None and now is not None and was != now:
-                    quality[f"people: same identifier, different {label}"] += 1
-
-        lodged_on = prepared.date()
-        detainer_id = self._detainer_id(stable_hash(person_id, moment, facility_id), quality)
-        duplicate_of = self.first_detainer.setdefault((person_id, lodged_on, facility_id), detainer_id)
-        if duplicate_of == detainer_id:
-            duplicate_of = None
-        else:
-            quality["detainers: likely duplicate"] += 1
 
         lifted_on = self._optional(take("lift_date"), parse_date, head["lift_date"], "not a date", quality)
         level = self._optional(take("threat_level"), threat_level, head["threat_level"], "not 1, 2 or 3", quality)
@@ -534,28 +557,60 @@ class _Rows:
         criminality = clean_text(take("criminality"))
         msc = clean_text(take("msc"))
         code, padded = charge_code(take("msc_code"))
-        ex.add("detainers.csv", {
-            "detainer_id": detainer_id, "person_id": person_id, "facility_id": facility_id,
-            "lodged_on": lodged_on, "booking_id": None, "form": form, "lifted_on": lifted_on,
-            "lift_reason": lift_reason, "outcome_claimed": None, "criminality": criminality,
-            "threat_level": level, "redacted": ",".join(sorted(set(redacted))) or None,
-            "duplicate_of": duplicate_of, **where})
         if msc is not None:
             if padded:
                 quality[f"{head['msc_code']}: stored as a number, zero-padded to 4 digits"] += 1
-            ex.add("charges.csv", {
-                "charge_id": f"{detainer_id}:msc", "booking_id": None, "detainer_id": detainer_id,
-                "description": msc, "code": code, "level": None, "stage": "convicted", "category": None,
-                **where})
         elif code is not None:
             quality[f"{head['msc_code']}: code without a conviction text (no charge made)"] += 1
+        detainer = {
+            "detainer_id": None, "person_id": person_id, "facility_id": facility_id,
+            "lodged_on": prepared.date(), "booking_id": None, "form": form, "lifted_on": lifted_on,
+            "lift_reason": lift_reason, "outcome_claimed": None, "criminality": criminality,
+            "threat_level": level, "redacted": ",".join(sorted(set(redacted))) or None,
+            "duplicate_of": None, **where}
+        return _Parsed(detainer, (year, sex, citizenship), dob, stable_hash(person_id, moment, facility_id),
+                       msc, code)
 
+    def _map(self, p: _Parsed) -> None:
+        """What depends on the rows before: the person given once, likely duplicates, numbered ids."""
+        ex, quality = self.extract, self.extract.quality
+        row = p.detainer
+        person_id, where = row["person_id"], {"source_row": row["source_row"], "sheet": row["sheet"]}
+        record = self.people.get(person_id)
+        if record is None:
+            record = (p.person, ())
+            year, sex, citizenship = p.person
+            ex.add("people.csv", {"person_id": person_id, "birth_year": year, "sex": sex,
+                                  "citizenship": citizenship, "name": None, "date_of_birth": p.dob, **where})
+        else:
+            for label, was, now in zip(("birth year", "sex", "citizenship"), record[0], p.person):
+                if was is not None and now is not None and was != now:
+                    quality[f"people: same identifier, different {label}"] += 1
+        detainer_id, duplicate_of, days = self._detainer_id(record[1], row["lodged_on"].toordinal(),
+                                                            row["facility_id"], p.digest, quality)
+        if days is not record[1]:
+            self.people[person_id] = (record[0], days)
+        row["detainer_id"], row["duplicate_of"] = detainer_id, duplicate_of
+        ex.add("detainers.csv", row)
+        if p.msc is not None:
+            ex.add("charges.csv", {
+                "charge_id": f"{detainer_id}:msc", "booking_id": None, "detainer_id": detainer_id,
+                "description": p.msc, "code": p.code, "level": None, "stage": "convicted", "category": None,
+                **where})
         ex.records += 1
         if self.progress is not None and ex.records % PROGRESS_EVERY == 0:
             self.progress(ex.records)
-        if self.chunks is not None and ex.records % self.chunk_rows == 0:
-            self.chunks(ex)
-            ex.rows = {}
+
+    def _map_pending(self) -> None:
+        """Map the rows read since the last chunk, with what earlier chunks left in the spilled state:
+        the records of the chunk's people are all `_map` would have seen of them in a whole-file read."""
+        pending, state = self.pending, self.state
+        self.people = state.get("people", {p.detainer["person_id"] for p in pending})
+        for p in pending:
+            self._map(p)
+        state.put("people", self.people.items())
+        self.people = {}
+        pending.clear()
 
     def _facility(self, take, head, number, sheet, quality) -> tuple[str, dict]:
         cells = (take("facility_code"), take("facility"), take("city"), take("state"))
@@ -590,15 +645,32 @@ class _Rows:
             quality[f"{column}: {problem}"] += 1
             return None
 
-    def _detainer_id(self, digest: str, quality) -> str:
-        """'lesa:<hash>'; a second row with the same person, facility and minute gets '-2', and so on."""
+    @staticmethod
+    def _detainer_id(days: tuple, day: int, facility_id: str, digest: str, quality) -> tuple[str, str | None, tuple]:
+        """The id of a person's detainer, the earlier one it likely duplicates (same day and facility),
+        and the person's days with this one.
+
+        The id is 'lesa:<hash of person, prepare time, facility>'; a second row with the same hash gets
+        '-2', and so on. Such rows share a day, so the counts are kept with the day, only once it has a
+        second row (the first row's id is its hash: nothing came before it that day).
+        """
         base = f"lesa:{digest}"
-        seen = self.ids.get(base, 0) + 1
-        self.ids[base] = seen
+        for i, entry in enumerate(days):
+            if entry[0] == day and entry[1] == facility_id:
+                break
+        else:
+            return base, None, (*days, (day, facility_id, base, None))
+        quality["detainers: likely duplicate"] += 1
+        first, counts = entry[2], entry[3]
+        if counts is None:
+            counts = {first.removeprefix("lesa:"): 1}
+            days = (*days[:i], (day, facility_id, first, counts), *days[i + 1:])
+        seen = counts.get(digest, 0) + 1
+        counts[digest] = seen
         if seen == 1:
-            return base
+            return base, first, days
         quality["detainers: same person, facility and prepare time (id numbered)"] += 1
-        return f"{base}-{seen}"
+        return f"{base}-{seen}", first, days
 
     def finish(self) -> None:
         """Notes about what was skipped, once the whole file is read."""

@@ -14,17 +14,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from sqlalchemy import Column, Connection, Engine, MetaData, String, Table, exists, select, text
+from sqlalchemy import Connection, Engine, select
 
 from detainers import audit, interrupted
 from detainers.datapackage.checks import check_package
-from detainers.datapackage.importer import ChunkedWriter, FileResult, ImportResult, SourceInfo, write_package
+from detainers.datapackage.importer import FileResult, ImportResult, SourceInfo, write_package
 from detainers.datapackage.reader import Package, PackageFile
 from detainers.datapackage.spec import EARLIEST_EVENT, FILES, FILES_BY_NAME, CellError, read_event_date
 from detainers.errors import InputError, Problem
 from detainers.ingest import SOURCES, reader
 from detainers.ingest.base import Extract, IngestOptions, slug
-from detainers.store import bulk, schema
+from detainers.store import schema
 from detainers.store.schema import bookings, detainers, facilities, jurisdictions, sources
 
 
@@ -103,9 +103,11 @@ def ingest(engine: Engine, kind: str, path: Path, options: IngestOptions = Inges
     if previous is not None:
         return IngestResult(kind, str(path), sha, previous, True, family)
     _check_options(engine, options)
+    from detainers.ingest import chunked  # it builds on this module
+
     module = reader(kind)
-    if path.stat().st_size >= CHUNKED_FROM and getattr(module, "reads_in_chunks", lambda _: False)(path):
-        return _ingest_in_chunks(engine, module, kind, path, options, sha, family, progress, actor, stage)
+    if chunked.wanted(module, path):
+        return chunked.ingest(engine, kind, path, options, sha, family, progress, actor, stage)
     if stage is not None:
         stage("reading")
     extract = module.read(path, options, progress)
@@ -140,92 +142,8 @@ def ingest(engine: Engine, kind: str, path: Path, options: IngestOptions = Inges
     return result
 
 
-#: Files at least this large, of a kind whose reader can hand rows over in chunks (`reads_in_chunks`),
-#: are read, checked and written CHUNK_ROWS records at a time, still in one transaction: memory then
-#: follows the chunk, not the file.
-CHUNKED_FROM = 32 * 1024 * 1024
-CHUNK_ROWS = 50_000
-#: Bytes per record below which no real release goes: an upper bound of the records of a file.
-_MIN_RECORD_BYTES = 100
-
-
-def _ingest_in_chunks(engine: Engine, module, kind: str, path: Path, options: IngestOptions, sha: str,
-                      family: str, progress, actor: str | None, stage) -> IngestResult:
-    """Like the whole-file ingest, chunk by chunk: each chunk is checked against the database (which
-    holds the chunks before it) and written; the file's thresholds and the reconciliation with earlier
-    releases come at the end. Any error rolls everything back, as for a whole file.
-
-    A reader's error names the row as always; the problems the checks find are those of the first
-    chunk that has any (a whole file lists them from every row).
-    """
-    with interrupted.guard(engine, f"ingest ({kind})", str(path)) as mark, engine.begin() as conn:
-        if stage is not None:
-            stage(f"reading, checking and writing, {CHUNK_ROWS:,} records at a time")
-        earlier = _earlier_sources(conn, family)
-        keys = _ReleaseKeys(conn) if earlier and kind != "roster-snapshot" else None
-        writer = ChunkedWriter(conn, path, sha, SourceInfo(kind=kind, family=family, as_of=options.as_of),
-                               expected_rows=path.stat().st_size // _MIN_RECORD_BYTES)
-        placed: dict[str, str] = {}
-
-        def write(chunk: Extract) -> None:
-            pkg = _as_package(chunk, sha)
-            _place_facilities(conn, pkg, placed)
-            problems = check_package(conn, pkg)
-            _check_event_dates(pkg, problems)
-            _raise_for(path, problems, chunk.sheet)
-            if keys is not None:
-                keys.add(pkg)
-            writer.write(pkg)
-
-        extract = module.read(path, options, progress, chunks=write, chunk_rows=CHUNK_ROWS)
-        write(extract)  # the records after the last full chunk
-        _apply_thresholds(path, extract)
-        removed = keys.removed(earlier) if keys is not None else {}
-        quality = dict(sorted(extract.quality.items()))
-        written = writer.finish(synthetic=extract.synthetic, notes=list(extract.notes), quality=quality,
-                                rows_read=extract.records, stage=stage)
-        result = _result(conn, kind, path, sha, family, written, extract, earlier[-1] if earlier else None,
-                         removed, writer.without_booking)
-        audit.record(conn, "ingest", {"kind": kind, "path": str(path), "sha256": sha,
-                                      "source_id": written.source_id}, actor)
-        mark.done(conn)
-    return result
-
-
-class _ReleaseKeys:
-    """The keys of a release being written in chunks, in a temporary table, so that what earlier releases
-    of its series had and it no longer has can be listed at the end without holding them in memory."""
-
-    _TABLE = Table("release_keys", MetaData(), Column("file", String), Column("key", String))
-
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-        ending = " ON COMMIT DROP" if conn.dialect.name == "postgresql" else ""
-        conn.execute(text(f"CREATE TEMPORARY TABLE release_keys (file VARCHAR, key VARCHAR){ending}"))
-        conn.execute(text("CREATE INDEX release_keys_file_key ON release_keys (file, key)"))
-
-    def add(self, pkg: Package) -> None:
-        for spec in _RECONCILED:
-            rows = pkg.rows(spec.name)
-            key = spec.key[0]
-            bulk.insert_rows(self.conn, self._TABLE, ("file", "key"), ((spec.name, r[key]) for r in rows))
-
-    def removed(self, earlier: list[int]) -> dict[str, list[str]]:
-        removed: dict[str, list[str]] = {}
-        for spec in _RECONCILED:
-            table = schema.metadata.tables[spec.table]
-            key = table.c[spec.key[0]]
-            gone = sorted(v for (v,) in self.conn.execute(  # sorted here: databases' collations differ
-                select(key).where(table.c.source_id.in_(earlier), ~exists().where(
-                    self._TABLE.c.file == spec.name, self._TABLE.c.key == key))))
-            if gone:
-                removed[spec.name] = gone
-        self.conn.execute(text("DROP TABLE release_keys"))
-        return removed
-
-
 #: The files whose rows a newer release is reconciled on (one key, rows a release can drop).
-_RECONCILED = [spec for spec in FILES if len(spec.key) == 1 and spec.table in ("detainers", "bookings", "charges",
+RECONCILED = [spec for spec in FILES if len(spec.key) == 1 and spec.table in ("detainers", "bookings", "charges",
                                                                                 "people")]
 
 
@@ -462,7 +380,7 @@ def _reconcile(conn: Connection, pkg: Package, family: str, kind: str) -> tuple[
     if not earlier or kind == "roster-snapshot":
         return (earlier[-1] if earlier else None), {}
     removed: dict[str, list[str]] = {}
-    for spec in _RECONCILED:
+    for spec in RECONCILED:
         table = schema.metadata.tables[spec.table]
         key = table.c[spec.key[0]]
         now = {r[spec.key[0]] for r in pkg.rows(spec.name)}
