@@ -45,7 +45,7 @@ crash: install
 
 # The benchmark suite (benchmarks/run.py): 100k and 1M detainers on SQLite and PostgreSQL, under 30 minutes;
 # prints a table and rewrites benchmarks/RESULTS.md from the latest run of each size (--merge: a 5M run's rows
-# stay). bench-5m: 5M detainers (five 1M parts imported one after another into one database; no LESA ingest)
+# stay). bench-5m: 5M detainers (five 1M parts imported one after another into one database; a 5M-row LESA csv)
 # on both backends, about an hour, merged into RESULTS.md with the 100k/1M rows. bench-quick: 100k only, short
 # API runs.
 bench: install

@@ -231,6 +231,10 @@ class ChunkedWriter:
     load and built once at the end, as a whole-file write does.
     """
 
+    #: SQLite page cache while writing, in KiB: fixed, whatever the file's size. Measured at 1M rows of
+    #: an ICE release, 16 MiB writes as fast as 256 MiB (46–49 s either way), in 300 MB less memory.
+    CACHE_KIB = 16 * 1024
+
     def __init__(self, conn: Connection, path: Path, sha256: str, info: SourceInfo, expected_rows: int) -> None:
         self.conn, self.path, self.sha256, self.info = conn, path, sha256, info
         self.source_id = _insert_source(conn, path, sha256, info, {}, False, [])
@@ -243,7 +247,7 @@ class ChunkedWriter:
         self.new_tables = frozenset(t.name for t in tables
                                     if conn.execute(select(*t.primary_key.columns).limit(1)).first() is None)
         self._open = ExitStack()
-        self._open.enter_context(bulk.large_write(conn, expected_rows))
+        self._open.enter_context(bulk.large_write(conn, expected_rows, cache_kib=self.CACHE_KIB))
         for table in (*tables, person_identities):
             self._open.enter_context(bulk.deferred_indexes(conn, table, expected_rows))
 

@@ -95,19 +95,20 @@ LARGE_WRITE_CACHE_KIB = 256 * 1024
 
 
 @contextmanager
-def large_write(conn: Connection, rows: int) -> Iterator[None]:
+def large_write(conn: Connection, rows: int, cache_kib: int | None = None) -> Iterator[None]:
     """On SQLite, a bigger page cache while a load of `rows` rows writes, and the usual one after.
 
     Rows whose keys come in no particular order (an ICE release's hashed ids) touch pages all over the
     key indexes; with the default 2 MiB cache every insert goes to disk for them. The cache only holds
     pages while this connection uses them, and the old size is put back (freeing the rest) at the end.
+    `cache_kib` overrides LARGE_WRITE_CACHE_KIB.
     """
     if _dialect(conn) != "sqlite" or rows < DEFER_INDEXES_FROM:
         yield
         return
     driver = conn.connection.driver_connection  # also usable after a failed statement, to put it back
     before = driver.execute("PRAGMA cache_size").fetchone()[0]
-    driver.execute(f"PRAGMA cache_size = {-LARGE_WRITE_CACHE_KIB}")
+    driver.execute(f"PRAGMA cache_size = {-(cache_kib or LARGE_WRITE_CACHE_KIB)}")
     try:
         yield
     finally:
