@@ -227,16 +227,21 @@ class ChunkedWriter:
     on bookings of later chunks, the stored counts, statistics, duplicate flags, the source's own
     counts and notes — is done once, in `finish`.
 
-    Secondary indexes of tables that were empty (or small) at the start are dropped for the whole
-    load and built once at the end, as a whole-file write does.
+    The reader must give each key once per file (a person's row with their first detainer, each id
+    once): rows of a table that was empty at the start are then inserted without looking for stored
+    ones. The secondary indexes of the tables a large release fills (`BULK`), when they were empty or
+    small at the start, are dropped for the whole load and built once at the end, as a whole-file
+    write does; other tables are left alone (on PostgreSQL dropping an index locks out its readers).
     """
+
+    BULK = ("people", "person_identities", "detainers", "charges")
 
     #: SQLite page cache while writing, in KiB: fixed, whatever the file's size. Measured at 1M rows of
     #: an ICE release, 16 MiB writes as fast as 256 MiB (46–49 s either way), in 300 MB less memory.
     CACHE_KIB = 16 * 1024
 
     def __init__(self, conn: Connection, path: Path, sha256: str, info: SourceInfo, expected_rows: int) -> None:
-        self.conn, self.path, self.sha256, self.info = conn, path, sha256, info
+        self.conn, self.sha256 = conn, sha256
         self.source_id = _insert_source(conn, path, sha256, info, {}, False, [])
         self.result = ImportResult(str(path), sha256, self.source_id, False, False)
         self.rebooked: set[str] = set()
@@ -248,8 +253,8 @@ class ChunkedWriter:
                                     if conn.execute(select(*t.primary_key.columns).limit(1)).first() is None)
         self._open = ExitStack()
         self._open.enter_context(bulk.large_write(conn, expected_rows, cache_kib=self.CACHE_KIB))
-        for table in (*tables, person_identities):
-            self._open.enter_context(bulk.deferred_indexes(conn, table, expected_rows))
+        for name in self.BULK:
+            self._open.enter_context(bulk.deferred_indexes(conn, schema.metadata.tables[name], expected_rows))
 
     def write(self, pkg: Package) -> None:
         """Write one checked chunk (the rows of `pkg`)."""

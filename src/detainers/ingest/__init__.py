@@ -57,6 +57,12 @@ def catalogue_markdown() -> str:
               "the summary says so; when more than half cannot, the file is refused as probably shifted or "
               "mislabelled (files of fewer than 20 records are not judged by share).",
               "- **Duplicates.** Likely duplicates (same person, facility and day) are flagged, never dropped.",
+              "- **Large files.** A CSV of 32 MB or more, of a kind whose reader can hand its rows over in "
+              "chunks (today `ice-lesa`), is read in a process of its own, 50,000 records at a time, while "
+              "this one checks and writes the chunk before; still one transaction, still all or nothing. "
+              "Memory then stays the same whatever the file's size, and the stored rows are those of a "
+              "whole-file read. An error found by the checks lists the problems of the first chunk that "
+              "has any.",
               "- **Facilities.** A facility is matched to a stored one by its code, its id, or its name with "
               "city and state (never by name alone); new ones wait, unplaced, for `detainers facilities place`.",
               ""]
@@ -67,7 +73,10 @@ def catalogue_markdown() -> str:
               "`read(path, options, progress) -> Extract` (see `ingest/base.py`): map the file's columns onto "
               "the canonical rows of the data package, give each row its `source_row`, null and count bad "
               "optional cells in `Extract.quality`, and raise `InputError` (through `base.fail`) for anything "
-              "required that cannot be read. Name the module in `SOURCES` in `ingest/__init__.py`, add its page "
+              "required that cannot be read. A reader of files that can be national in size also offers "
+              "`reads_in_chunks(path) -> bool` and `read(..., chunks=callback, chunk_rows=N)`, handing over "
+              "the rows every N records and keeping what it must remember across the file (people seen, "
+              "ids given) in a `base.SpilledState` on disk. Name the module in `SOURCES` in `ingest/__init__.py`, add its page "
               "`docs/sources/KIND.md`, regenerate this page, and test the reader on real-layout files. "
               "The loader does the rest: facility placement, checks, reconciliation with earlier releases, "
               "provenance and the one transaction.", ""]
