@@ -209,3 +209,25 @@ def test_a_file_refused_at_the_end_by_its_thresholds_changes_nothing(engine, mon
         _ingest(engine, path, True, monkeypatch)
     assert "could not be read in 133 of 200 rows" in str(caught.value)
     assert _tables(engine) == before
+
+
+def test_an_identifier_on_every_row_is_read_alike_and_in_linear_time(tmp_path):
+    """A release whose identifier column holds one placeholder on every row: one person with thousands
+    of days (kept by day, not looked through row by row), the same rows whole or in chunks."""
+    start = datetime(2015, 10, 1, 8, 0)
+    rows = [record(**{"Detainer Prepare Date": start + timedelta(hours=7 * i), "Unique Identifier": "UNKNOWN"})
+            for i in range(6000)]
+    rows += [record(**{"Detainer Prepare Date": start + timedelta(hours=7 * i), "Unique Identifier": "UNKNOWN"})
+             for i in range(0, 6000, 500)]  # the same minute again: numbered ids
+    path = write_csv(tmp_path / "placeholder.csv", rows)
+    whole = ice_lesa.read(path, IngestOptions())
+    handed = []
+    rest = ice_lesa.read(path, IngestOptions(), chunks=lambda ex: handed.append(ex.rows), chunk_rows=1000)
+    handed.append(rest.rows)
+    for name, stored in whole.rows.items():
+        assert [r for chunk in handed for r in chunk.get(name, [])] == stored, name
+    assert rest.quality == whole.quality
+    assert len(whole.rows["people.csv"]) == 1
+    assert whole.quality["detainers: same person, facility and prepare time (id numbered)"] == 12
+    ids = [r["detainer_id"] for r in whole.rows["detainers.csv"]]
+    assert len(set(ids)) == len(ids) == 6012 and sum(i.endswith("-2") for i in ids) == 12

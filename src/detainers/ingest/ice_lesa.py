@@ -70,6 +70,8 @@ MEANING = {
 }
 
 HEADER_SCAN = 50
+#: A person's days are looked through in a tuple up to this many, then kept in a dict.
+_FEW_DAYS = 8
 PROGRESS_EVERY = 10_000
 _FACILITY_EXPECTED = "expected a facility code, or a facility name with its state"
 
@@ -392,8 +394,8 @@ class _Rows:
     chunks: Callable[[Extract], None] | None = None
     chunk_rows: int = 50_000
     facilities: dict[str, dict] = field(default_factory=dict)
-    #: person id → (their values (birth year, sex, citizenship), their days); a day is (the day's ordinal,
-    #: facility id, the first detainer id of that day there, None or {detainer-id hash: rows}). Tuples,
+    #: person id → (their values (birth year, sex, citizenship), their days); a day is ((the day's ordinal,
+    #: facility id), the first detainer id of that day there, None or {detainer-id hash: rows}). Tuples,
     #: not lists: the garbage collector stops looking at tuples of plain values, and there are millions.
     people: dict[str, tuple] = field(default_factory=dict)
     #: reading in chunks: rows parsed but not yet mapped, and what earlier chunks left (on disk)
@@ -646,25 +648,44 @@ class _Rows:
             return None
 
     @staticmethod
-    def _detainer_id(days: tuple, day: int, facility_id: str, digest: str, quality) -> tuple[str, str | None, tuple]:
+    def _detainer_id(days, day: int, facility_id: str, digest: str, quality) -> tuple[str, str | None, tuple | dict]:
         """The id of a person's detainer, the earlier one it likely duplicates (same day and facility),
         and the person's days with this one.
 
         The id is 'lesa:<hash of person, prepare time, facility>'; a second row with the same hash gets
         '-2', and so on. Such rows share a day, so the counts are kept with the day, only once it has a
-        second row (the first row's id is its hash: nothing came before it that day).
+        second row (the first row's id is its hash: nothing came before it that day). A person's days
+        are a tuple of (key, first id, counts) while they are few, a dict by key past _FEW_DAYS (an
+        identifier a release repeats on every row must not make each row look through all the others).
         """
         base = f"lesa:{digest}"
-        for i, entry in enumerate(days):
-            if entry[0] == day and entry[1] == facility_id:
-                break
+        key = (day, facility_id)
+        if type(days) is dict:
+            entry = days.get(key)
         else:
-            return base, None, (*days, (day, facility_id, base, None))
+            for entry in days:
+                if entry[0] == key:
+                    break
+            else:
+                entry = None
+        if entry is None:
+            entry = (key, base, None)
+            if type(days) is dict:
+                days[key] = entry
+            elif len(days) < _FEW_DAYS:
+                days = (*days, entry)
+            else:
+                days = {e[0]: e for e in (*days, entry)}
+            return base, None, days
         quality["detainers: likely duplicate"] += 1
-        first, counts = entry[2], entry[3]
+        first, counts = entry[1], entry[2]
         if counts is None:
             counts = {first.removeprefix("lesa:"): 1}
-            days = (*days[:i], (day, facility_id, first, counts), *days[i + 1:])
+            entry = (key, first, counts)
+            if type(days) is dict:
+                days[key] = entry
+            else:
+                days = tuple(entry if e[0] == key else e for e in days)
         seen = counts.get(digest, 0) + 1
         counts[digest] = seen
         if seen == 1:
