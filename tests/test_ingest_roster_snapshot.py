@@ -112,10 +112,17 @@ def test_json_list_of_objects():
 
 
 def test_missing_booking_date_is_an_error_naming_the_cell():
+    """The column is named as the file's header has it ("Booked"), not as the reader calls it."""
     with pytest.raises(InputError) as err:
         read("missing-booking-date.csv")
-    assert str(err.value) == (f"{ROSTER / 'missing-booking-date.csv'}, row 3, column booking_date: "
+    assert str(err.value) == (f"{ROSTER / 'missing-booking-date.csv'}, row 3, column Booked: "
                               "is empty (expected the booking date, e.g. 2024-03-05)")
+
+
+def test_errors_in_json_name_the_key_as_the_file_has_it(tmp_path):
+    (tmp_path / "roster.json").write_text('[{"bookingNo": "B1", "inmateId": "P1", "bookingDate": "2024-02-30"}]')
+    with pytest.raises(InputError, match=r"row 1, column bookingDate: '2024-02-30' is not a date"):
+        read("roster.json", folder=tmp_path)
 
 
 def test_name_column_absent_is_fine():

@@ -65,9 +65,9 @@ def read(path: Path, options: IngestOptions, progress: Callable[[int], None] | N
         raise InputError("--jurisdiction is required: the jurisdiction that runs the facility")
     if not path.is_file():
         fail(path, None, None, None, "does not exist (expected a roster snapshot as .csv or .json)")
-    records = _read_json(path) if path.suffix.lower() == ".json" else _read_csv(path)
+    records, headers = _read_json(path) if path.suffix.lower() == ".json" else _read_csv(path)
     extract = Extract(kind=KIND, path=path)
-    bookings = _merge(path, records, options, extract, progress)
+    bookings = _merge(path, records, headers, options, extract, progress)
     _emit(bookings, options, extract)
     return extract
 
@@ -112,7 +112,8 @@ def _decode(path: Path) -> str:
         return raw.decode("cp1252", errors="replace")
 
 
-def _read_csv(path: Path) -> list[tuple[int, dict]]:
+def _read_csv(path: Path) -> tuple[list[tuple[int, dict]], dict[str, str]]:
+    """The records as (row number, {column: raw value}), and each column's header as the file writes it."""
     text = _decode(path)
     rows = csv_rows(path, text)
     for index, cells in enumerate(rows[:HEADER_SEARCH_ROWS]):
@@ -130,10 +131,10 @@ def _read_csv(path: Path) -> list[tuple[int, dict]]:
             fail(path, number, None, None, f"has {len(cells)} cells but the header has {len(rows[index])} columns "
                  "(expected one cell per column; a comma in an unquoted value shifts the cells after it)")
         out.append((number, {name: (cells[i] if i < len(cells) else None) for name, i in columns.items()}))
-    return out
+    return out, {name: rows[index][i].strip() for name, i in columns.items()}
 
 
-def _read_json(path: Path) -> list[tuple[int, dict]]:
+def _read_json(path: Path) -> tuple[list[tuple[int, dict]], dict[str, str]]:
     try:
         data = json.loads(_decode(path))
     except json.JSONDecodeError as exc:
@@ -155,7 +156,8 @@ def _read_json(path: Path) -> list[tuple[int, dict]]:
         keys.extend(k for k in item if k not in keys)
     columns = _match_columns(keys)
     _missing(path, keys, columns)
-    return [(n, {name: item.get(keys[i]) for name, i in columns.items()}) for n, item in enumerate(data, start=1)]
+    records = [(n, {name: item.get(keys[i]) for name, i in columns.items()}) for n, item in enumerate(data, start=1)]
+    return records, {name: keys[i] for name, i in columns.items()}
 
 
 # --- merging rows into bookings ------------------------------------------------------------
@@ -225,9 +227,13 @@ def _fold(text: str) -> str:
     return re.sub(r"[-_/]", " ", text.upper().replace(".", ""))
 
 
-def _merge(path: Path, records: list[tuple[int, dict]], options: IngestOptions, extract: Extract,
-           progress) -> dict[str, dict]:
-    """One booking per booking id: rows that repeat an id (one row per charge) add charges and holds."""
+def _merge(path: Path, records: list[tuple[int, dict]], headers: dict[str, str], options: IngestOptions,
+           extract: Extract, progress) -> dict[str, dict]:
+    """One booking per booking id: rows that repeat an id (one row per charge) add charges and holds.
+
+    Errors name a column by its header in the file ("Booking Date"), as the user sees it.
+    """
+    booking_id_column, person_column, date_column = (headers.get(c) or c for c in REQUIRED)
     snapshot_day = _day(options.as_of)
     bookings: dict[str, dict] = {}
     last: dict | None = None
@@ -245,18 +251,18 @@ def _merge(path: Path, records: list[tuple[int, dict]], options: IngestOptions, 
                 continued += 1  # a charge row under its booking row, the id not repeated
                 _add_items(last, charges, holds)
                 continue
-            fail(path, row, "booking_id", values.get("booking_id"), "is empty (expected the booking number)")
+            fail(path, row, booking_id_column, values.get("booking_id"), "is empty (expected the booking number)")
         if person_id is None:
-            fail(path, row, "person_id", None,
+            fail(path, row, person_column, None,
                  "is empty (expected the person's id, e.g. the inmate or SO number)")
         try:
             booked_on = parse_date(raw_date)
         except ValueError:
-            fail(path, row, "booking_date", raw_date, "is not a date (expected YYYY-MM-DD or MM/DD/YYYY)")
+            fail(path, row, date_column, raw_date, "is not a date (expected YYYY-MM-DD or MM/DD/YYYY)")
         if booked_on is None:
-            fail(path, row, "booking_date", None, "is empty (expected the booking date, e.g. 2024-03-05)")
+            fail(path, row, date_column, None, "is empty (expected the booking date, e.g. 2024-03-05)")
         if booked_on > snapshot_day:
-            fail(path, row, "booking_date", raw_date,
+            fail(path, row, date_column, raw_date,
                  f"is after the snapshot date {snapshot_day.isoformat()} (check --as-of)")
         name = clean_text(values.get("name"))
         booking = bookings.get(booking_id)
@@ -267,11 +273,11 @@ def _merge(path: Path, records: list[tuple[int, dict]], options: IngestOptions, 
         else:
             repeated += 1
             if booking["person"] != person_id:
-                fail(path, row, "person_id", person_id,
+                fail(path, row, person_column, person_id,
                      f"differs from row {booking['row']} for the same booking {booking_id} "
                      f"(expected {booking['person']!r})")
             if booking["booked_on"] != booked_on:
-                fail(path, row, "booking_date", raw_date,
+                fail(path, row, date_column, raw_date,
                      f"differs from row {booking['row']} for the same booking {booking_id} "
                      f"(expected {booking['booked_on'].isoformat()})")
             booking["name"] = booking["name"] or name
