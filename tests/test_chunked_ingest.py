@@ -9,6 +9,7 @@ the same series.
 from __future__ import annotations
 
 import random
+import signal
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -231,3 +232,27 @@ def test_an_identifier_on_every_row_is_read_alike_and_in_linear_time(tmp_path):
     assert whole.quality["detainers: same person, facility and prepare time (id numbered)"] == 12
     ids = [r["detainer_id"] for r in whole.rows["detainers.csv"]]
     assert len(set(ids)) == len(ids) == 6012 and sum(i.endswith("-2") for i in ids) == 12
+
+
+def test_the_reader_process_is_stopped_when_the_writer_fails_first(engine, monkeypatch, tmp_path):
+    """A problem in the second chunk: the reader, still reading (its chunks fill the pipe long before the
+    end of the file), is stopped, and nothing is stored."""
+    path = _release(tmp_path / "release.csv", 20_000)
+    lines = path.read_text(encoding="utf-8-sig").splitlines()
+    lines[50] = "01/02/2099 10:00" + lines[50][lines[50].index(","):lines[50].rindex(",")] + ","
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    readers = []
+    enter = chunked_ingest._Reader.__enter__
+
+    def spy(self):
+        readers.append(self)
+        return enter(self)
+
+    monkeypatch.setattr(chunked_ingest._Reader, "__enter__", spy)
+    before = _tables(engine)
+    with pytest.raises(InputError) as caught:
+        _ingest(engine, path, True, monkeypatch)
+    assert caught.value.problems[0].row == 51
+    [reader] = readers
+    assert reader.process.poll() == -signal.SIGKILL  # stopped, not left reading
+    assert _tables(engine) == before

@@ -14,6 +14,7 @@ its row as always, but the checks' problems are those of the first chunk that ha
 
 from __future__ import annotations
 
+import os
 import pickle
 import subprocess
 import sys
@@ -23,6 +24,7 @@ from pathlib import Path
 
 from sqlalchemy import Column, Connection, Engine, MetaData, String, Table, exists, select, text
 
+import detainers
 from detainers import audit, interrupted
 from detainers.datapackage.checks import check_package
 from detainers.datapackage.importer import ChunkedWriter, SourceInfo
@@ -108,8 +110,11 @@ class _Reader:
         self.args = (kind, path, options, CHUNK_ROWS)
 
     def __enter__(self) -> "_Reader":
+        # The same code as this process runs, wherever it was imported from.
+        here = str(Path(detainers.__file__).resolve().parents[1])
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (here, os.environ.get("PYTHONPATH")) if p)}
         self.process = subprocess.Popen([sys.executable, "-m", "detainers.ingest.chunked"], stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE)
+                                        stdout=subprocess.PIPE, env=env)
         with self.process.stdin as request:
             pickle.dump(self.args, request)
         return self
@@ -168,8 +173,8 @@ def _serve() -> None:
         send("done", extract)
     except InputError as exc:
         send("refused", (exc.problems, exc.more))
-    except BrokenPipeError:
-        pass  # the writer stopped first
+    except BrokenPipeError:  # the writer stopped first: nothing to tell, and nothing to flush at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     except BaseException:  # noqa: BLE001 — told to the writer, which raises it
         send("failed", traceback.format_exc())
 
