@@ -45,6 +45,9 @@ def _release(path: Path, count: int, seed: int = 7, drop: frozenset[int] = froze
     rows = []
     for i in range(count):
         code, name, city, state = facilities[rng.randrange(len(facilities))]
+        if i > 3 * CHUNK and code == "WAKECNC" and rng.random() < 0.5:
+            # another code, first seen in a later chunk, with the same name, city and state: a facility of its own
+            code = "WAKE2NC"
         moment = start + timedelta(days=rng.randrange(40), minutes=rng.choice((0, 0, 5)))
         values = {
             "Detainer Prepare Date": moment.strftime("%m/%d/%Y %H:%M"), "Detention Facility Code": code,
@@ -143,8 +146,10 @@ def test_a_chunked_ingest_stores_what_a_whole_file_ingest_stores(db_url, sqlite_
     assert result["files"]["detainers.csv"]["added"] == 500
     assert result["detainers_without_booking"] == 500
     assert result["quality"]["detainers: likely duplicate"] > 0
-    # the stored facility was matched by its code in an early chunk, and kept for the later ones
+    # the stored facility was matched by its code in an early chunk, and kept for the later ones; a new
+    # facility of a later chunk is not matched to one an earlier chunk added
     facility_ids = {r[2] for r in whole_db["detainers"]}
+    assert {"ice-fac:WAKECNC", "ice-fac:WAKE2NC"} <= facility_ids
     assert "durham-jail" in facility_ids and "ice-fac:DURHMNC" not in facility_ids
     assert sum(1 for r in whole_db["detainers"] if r[2] == "durham-jail") > CHUNK
 

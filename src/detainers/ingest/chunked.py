@@ -35,6 +35,7 @@ from detainers.ingest.base import Extract, IngestOptions
 from detainers.ingest.load import (
     RECONCILED,
     IngestResult,
+    StoredFacilities,
     _apply_thresholds,
     _as_package,
     _check_event_dates,
@@ -71,11 +72,11 @@ def ingest(engine: Engine, kind: str, path: Path, options: IngestOptions, sha: s
         keys = _ReleaseKeys(conn) if earlier and kind != "roster-snapshot" else None
         writer = ChunkedWriter(conn, path, sha, SourceInfo(kind=kind, family=family, as_of=options.as_of),
                                expected_rows=path.stat().st_size // _MIN_RECORD_BYTES)
-        placed: dict[str, str] = {}
+        stored, placed = StoredFacilities.read(conn), {}
         extract = None
         for extract in chunks.read(progress):
             pkg = _as_package(extract, sha)
-            _place_facilities(conn, pkg, placed)
+            _place_facilities(conn, pkg, placed, stored)
             problems = check_package(conn, pkg)
             _check_event_dates(pkg, problems)
             _raise_for(path, problems, extract.sheet)

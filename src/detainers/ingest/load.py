@@ -253,32 +253,48 @@ def _as_package(extract: Extract, sha: str) -> Package:
     return Package(extract.path, files, sha, extract.synthetic, None, list(extract.notes))
 
 
-def _place_facilities(conn: Connection, pkg: Package, mapping: dict[str, str] | None = None) -> None:
+@dataclass
+class StoredFacilities:
+    """The facilities stored before a file is loaded, as `_place_facilities` matches them."""
+
+    by_code: dict[str, str] = field(default_factory=dict)
+    by_place: dict[tuple, str] = field(default_factory=dict)
+    placed: dict[str, str | None] = field(default_factory=dict)  # id → jurisdiction
+
+    @classmethod
+    def read(cls, conn: Connection) -> "StoredFacilities":
+        found = cls()
+        for f in conn.execute(select(facilities.c.facility_id, facilities.c.code, facilities.c.name,
+                                     facilities.c.city, facilities.c.state, facilities.c.jurisdiction_id)):
+            found.placed[f.facility_id] = f.jurisdiction_id
+            if f.code:
+                found.by_code.setdefault(f.code.upper(), f.facility_id)
+            found.by_place.setdefault(_place_key(f.name, f.city, f.state), f.facility_id)
+        return found
+
+
+def _place_facilities(conn: Connection, pkg: Package, mapping: dict[str, str] | None = None,
+                      stored: StoredFacilities | None = None) -> None:
     """Match each facility the file names to a stored one (by code, id, or name+city+state).
 
-    `mapping` ({file's id: stored id}) carries the matches from one chunk of a file to the next.
+    A file read in chunks gives `stored` as it was before its first chunk (a facility written by an
+    earlier chunk is the file's own, not one to match), and `mapping` ({file's id: stored id}), which
+    carries the matches from one chunk to the next.
     """
     mapping = {} if mapping is None else mapping
     rows = pkg.rows("facilities.csv")
     if not rows:
         _map_facilities(pkg, mapping)
         return
-    by_code, by_place, ids = {}, {}, set()
-    placed = {}
-    for f in conn.execute(select(facilities.c.facility_id, facilities.c.code, facilities.c.name,
-                                 facilities.c.city, facilities.c.state, facilities.c.jurisdiction_id)):
-        ids.add(f.facility_id)
-        placed[f.facility_id] = f.jurisdiction_id
-        if f.code:
-            by_code.setdefault(f.code.upper(), f.facility_id)
-        by_place.setdefault(_place_key(f.name, f.city, f.state), f.facility_id)
+    stored = StoredFacilities.read(conn) if stored is None else stored
+    by_code, by_place, placed = stored.by_code, stored.by_place, stored.placed
     keep = []
     for row in rows:
         fid = row["facility_id"]
         found = None
         if row.get("code") and row["code"].upper() in by_code:
             found = by_code[row["code"].upper()]
-        elif fid in ids:
+        elif fid in placed:
             found = fid
             given, stored = row.get("jurisdiction_id"), placed.get(fid)
             if given and stored and given != stored:  # a jail file said whose jail it is: it must agree
