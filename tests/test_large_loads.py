@@ -92,9 +92,9 @@ def test_first_load_links_detainers_as_reading_back_would(db_url, sqlite_templat
     used = []
     plain = importer._detainer_deriver
 
-    def read_back(conn, rows, written_bookings):
+    def read_back(conn, rows, written_bookings, *rest):
         used.append(written_bookings is not None)
-        return plain(conn, rows, None)
+        return plain(conn, rows, None, *rest)
 
     monkeypatch.setattr(importer, "_detainer_deriver", read_back)
     import_package(engine, tmp_path / "demo")
@@ -113,9 +113,9 @@ def test_a_load_into_a_database_with_bookings_reads_them_back(engine, tmp_path, 
     used = []
     plain = importer._detainer_deriver
 
-    def spy(conn, rows, written_bookings):
+    def spy(conn, rows, written_bookings, *rest):
         used.append(written_bookings)
-        return plain(conn, rows, written_bookings)
+        return plain(conn, rows, written_bookings, *rest)
 
     monkeypatch.setattr(importer, "_detainer_deriver", spy)
     again = dict(files, **{"detainers.csv": [dict(d, detainer_id=d["detainer_id"] + "-again")

@@ -128,9 +128,11 @@ class BookingIndex:
         return index
 
     @classmethod
-    def load(cls, conn: Connection, person_ids: set[str]) -> "BookingIndex":
-        """Index the stored bookings of these people."""
-        return cls(row for batch, _ in _batches(conn, person_ids, detainers_too=False) for row in batch)
+    def load(cls, conn: Connection, person_ids: set[str], scan_above: int | None = _SCAN_ABOVE) -> "BookingIndex":
+        """Index the stored bookings of these people (looked up 500 at a time, or for more than
+        `scan_above` of them in one scan of the table; None: never)."""
+        return cls(row for batch, _ in _batches(conn, person_ids, detainers_too=False, scan_above=scan_above)
+                   for row in batch)
 
     def link(self, person_id: str, facility_id: str, lodged_on: date, given: str | None) -> tuple[Booking | None, str]:
         """The booking a detainer belongs to, and how it was found: given, matched or none."""
@@ -185,9 +187,11 @@ def recompute(conn: Connection, person_ids: Iterable[str] | None = None,
     return {"detainers": total, "changed": changed, "without_booking": unmatched}
 
 
-def _batches(conn: Connection, ids: set[str] | None, detainers_too: bool = True):
-    """(bookings, detainers) of the given people, in batches that keep queries small."""
-    if ids is not None and len(ids) <= _SCAN_ABOVE:
+def _batches(conn: Connection, ids: set[str] | None, detainers_too: bool = True,
+             scan_above: int | None = _SCAN_ABOVE):
+    """(bookings, detainers) of the given people, in batches that keep queries small (or, for more than
+    `scan_above` people, from one scan of each table; None: never)."""
+    if ids is not None and (scan_above is None or len(ids) <= scan_above):
         ordered = sorted(ids)
         for start in range(0, len(ordered), _CHUNK):
             chunk = ordered[start:start + _CHUNK]

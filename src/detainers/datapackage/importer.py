@@ -177,7 +177,8 @@ def _write_rows(conn: Connection, pkg: Package, source_id: int, result: ImportRe
         rows = pkg.rows(spec.name)
         if not rows:
             continue
-        deriver = _detainer_deriver(conn, rows, all_bookings) if spec.name == "detainers.csv" else None
+        deriver = (_detainer_deriver(conn, rows, all_bookings, scan_above) if spec.name == "detainers.csv"
+                   else None)
         if spec.name == "policies.csv":
             _clear_derived_policies(conn, {r["jurisdiction_id"] for r in rows})
         written = _upsert(conn, spec, rows, source_id, deriver, new=spec.table in new_tables,
@@ -251,6 +252,7 @@ class ChunkedWriter:
         tables = [schema.metadata.tables[spec.table] for spec in FILES]
         self.new_tables = frozenset(t.name for t in tables
                                     if conn.execute(select(*t.primary_key.columns).limit(1)).first() is None)
+        self.no_bookings = "bookings" in self.new_tables
         self._open = ExitStack()
         self._open.enter_context(bulk.large_write(conn, expected_rows, cache_kib=self.CACHE_KIB))
         for name in self.BULK:
@@ -260,8 +262,13 @@ class ChunkedWriter:
         """Write one checked chunk (the rows of `pkg`)."""
         for name, f in pkg.files.items():
             self.counts[name] = self.counts.get(name, 0) + len(f.rows)
-        # Bookings are read back from the database: those of earlier chunks are stored by now.
-        touched = _write_rows(self.conn, pkg, self.source_id, self.result, None, self.new_tables, scan_above=None)
+        # Until a chunk brings bookings into a database that had none, that chunk's bookings are all there
+        # are (none, for an ICE release); after, they are read back (those of earlier chunks are stored).
+        all_bookings = pkg.rows("bookings.csv") if self.no_bookings else None
+        if pkg.rows("bookings.csv"):
+            self.no_bookings = False
+        touched = _write_rows(self.conn, pkg, self.source_id, self.result, all_bookings, self.new_tables,
+                              scan_above=None)
         self.rebooked |= touched.rebooked
         self.recount = self.recount or bool(touched.detainers or touched.rebooked)
         self.places = self.places or touched.places
@@ -347,14 +354,15 @@ def _people_detainers(conn: Connection, person_ids: set[str]):
         yield conn.execute(select(*cols).where(detainers.c.person_id.in_(ordered[start:start + 500]))).all()
 
 
-def _detainer_deriver(conn: Connection, rows: list[dict], written_bookings: list[dict] | None):
+def _detainer_deriver(conn: Connection, rows: list[dict], written_bookings: list[dict] | None,
+                      scan_above: int | None = _SCAN_ABOVE):
     """Derive each detainer's outcome before it is written (bookings are already stored by now).
 
     `written_bookings`, when given, are all the bookings stored (the package's, into a database that had
-    none): they are indexed as they are instead of being read back.
+    none): they are indexed as they are instead of being read back. `scan_above`: as for `_upsert`.
     """
     people = {r["person_id"] for r in rows}
-    index = (outcomes.BookingIndex.load(conn, people) if written_bookings is None
+    index = (outcomes.BookingIndex.load(conn, people, scan_above) if written_bookings is None
              else outcomes.BookingIndex.of_records(written_bookings, people))
     table = lift_reasons.active_table()
 
