@@ -15,10 +15,14 @@ from __future__ import annotations
 
 import csv
 import io
+import marshal
 import re
+import sqlite3
+import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from operator import itemgetter
 from pathlib import Path
 
 from detainers.errors import InputError, Problem
@@ -57,7 +61,7 @@ class SpilledState:
 
     Read and written a chunk's keys at a time: `get(name, keys)` gives {key: value} of the keys stored;
     `put(name, items)` stores (key, value) pairs, replacing. Keys are text; values anything `marshal`
-    writes (text, numbers, None, tuples of them). Used as a context manager; the file is gone after.
+    writes (text, numbers, None, and tuples and dicts of them). Used as a context manager; the file is gone after.
     """
 
     #: SQLite page cache of the state file, in KiB: a fixed size, whatever the file's length.
@@ -67,9 +71,6 @@ class SpilledState:
         self.names = names
 
     def __enter__(self) -> "SpilledState":
-        import sqlite3
-        import tempfile
-
         self._dir = tempfile.TemporaryDirectory(prefix="detainers-reader-")
         self._db = sqlite3.connect(Path(self._dir.name) / "state.db", isolation_level=None)
         for pragma in ("journal_mode = OFF", "synchronous = OFF", f"cache_size = {-self.CACHE_KIB}",
@@ -86,8 +87,6 @@ class SpilledState:
         self._dir.cleanup()
 
     def get(self, name: str, keys) -> dict:
-        import marshal
-
         db = self._db
         db.execute("DELETE FROM wanted")
         db.executemany("INSERT INTO wanted VALUES (?)", ((k,) for k in sorted(keys)))  # in key order: fewer pages
@@ -95,11 +94,9 @@ class SpilledState:
         return {k: loads(v) for k, v in db.execute(f'SELECT s.k, s.v FROM wanted w CROSS JOIN "{name}" s ON s.k = w.k')}
 
     def put(self, name: str, items) -> None:
-        import marshal
-
         dumps = marshal.dumps
-        self._db.executemany(f'INSERT OR REPLACE INTO "{name}" VALUES (?, ?)',
-                             ((k, dumps(v)) for k, v in sorted(items)))  # in key order: fewer pages touched
+        self._db.executemany(f'INSERT OR REPLACE INTO "{name}" VALUES (?, ?)',  # in key order: fewer pages touched
+                             ((k, dumps(v)) for k, v in sorted(items, key=itemgetter(0))))
 
 
 def default_facility(kind: str, jurisdiction_id: str | None, facility_id: str | None) -> str | None:
