@@ -754,32 +754,33 @@ def ensure_data(runner: Runner, a: argparse.Namespace, n: int, part: int = 1, le
     pkg, lesa_path, marker = data / "package", data / "lesa.csv", data / "facts.json"
     gen = _cached_step(runner, a, data, marker, "generate", {
         "package": str(pkg), "lesa": str(lesa_path) if lesa else None, "detainers": n, "seed": SEED, "part": part},
-        stale=lambda g: lesa and "lesa_rows" not in g)
+        stale=lambda g: lesa and "lesa_rows" not in g,
+        told=lambda g: f"data: {data} (cached; {g['generator']})" if g.get("cached") else
+        f"generated {g['detainers']:,} detainers{f' (part {part})' if part > 1 else ''} ({g['generator']}) in "
+        f"{g['wall_s']:.0f} s")
     if gen is None:
         return None
-    if gen.get("cached"):
-        runner.log(f"  data: {data} (cached; {gen['generator']})")
-    else:
-        runner.log(f"  generated {gen['detainers']:,} detainers{f' (part {part})' if part > 1 else ''} "
-                   f"({gen['generator']}) in {gen['wall_s']:.0f} s")
     gen["package"], gen["lesa"] = str(pkg), str(lesa_path) if "lesa_rows" in gen else None
     return gen
 
 
 def _cached_step(runner: Runner, a: argparse.Namespace, data: Path, marker: Path, step: str, args: dict,
-                 stale=lambda g: False) -> dict | None:
+                 stale, told) -> dict | None:
     """The facts a generation step wrote to `marker` last time (marked `cached`), unless they are missing,
-    stale or `--regenerate` was given: then `data` is emptied and the step runs again."""
+    stale or `--regenerate` was given: then `data` is emptied and the step runs again. `told(facts)` is
+    the line logged either way."""
     gen = json.loads(marker.read_text()) if marker.exists() and not a.regenerate else None
     if gen is not None and gen.get("generator_source") == _generator() and not stale(gen):
         gen["cached"] = True
-        return gen
-    shutil.rmtree(data, ignore_errors=True)
-    data.mkdir(parents=True)
-    gen = runner.step(step, args)
-    if gen is not None:
+    else:
+        shutil.rmtree(data, ignore_errors=True)
+        data.mkdir(parents=True)
+        gen = runner.step(step, args)
+        if gen is None:
+            return None
         gen["generator_source"] = _generator()
         marker.write_text(json.dumps(gen))
+    runner.log("  " + told(gen))
     return gen
 
 
@@ -787,15 +788,12 @@ def ensure_lesa(runner: Runner, a: argparse.Namespace, n: int) -> dict | None:
     """Generate (or reuse) the LESA csv of a size built from parts: {lesa_rows, lesa_s, lesa_bytes, lesa}."""
     data = a.out_dir / "data" / f"national-{size_label(n)}-seed{SEED}-lesa"
     lesa_path, marker = data / "lesa.csv", data / "facts.json"
-    gen = _cached_step(runner, a, data, marker, "generate_lesa",
-                       {"lesa": str(lesa_path), "detainers": n, "seed": SEED})
+    gen = _cached_step(runner, a, data, marker, "generate_lesa", {"lesa": str(lesa_path), "detainers": n, "seed": SEED},
+                       stale=lambda g: False,
+                       told=lambda g: f"LESA csv: {lesa_path} (cached)" if g.get("cached") else
+                       f"generated the {size_label(n)} LESA csv ({g['lesa_bytes'] / 1e9:.1f} GB) in {g['lesa_s']:.0f} s")
     if gen is None:
         return None
-    if gen.get("cached"):
-        runner.log(f"  LESA csv: {lesa_path} (cached)")
-    else:
-        runner.log(f"  generated the {size_label(n)} LESA csv ({gen['lesa_bytes'] / 1e9:.1f} GB) in "
-                   f"{gen['lesa_s']:.0f} s")
     gen["lesa"] = str(lesa_path)
     return gen
 

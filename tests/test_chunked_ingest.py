@@ -218,14 +218,14 @@ def test_a_file_refused_at_the_end_by_its_thresholds_changes_nothing(engine, mon
 
 
 def test_an_identifier_on_every_row_is_read_alike_and_in_linear_time(tmp_path):
-    """A release whose identifier column holds one placeholder on every row: one person with thousands
+    """A release whose identifier column holds the same stand-in value on every row: one person with thousands
     of days (kept by day, not looked through row by row), the same rows whole or in chunks."""
     start = datetime(2015, 10, 1, 8, 0)
     rows = [record(**{"Detainer Prepare Date": start + timedelta(hours=7 * i), "Unique Identifier": "UNKNOWN"})
             for i in range(6000)]
     rows += [record(**{"Detainer Prepare Date": start + timedelta(hours=7 * i), "Unique Identifier": "UNKNOWN"})
              for i in range(0, 6000, 500)]  # the same minute again: numbered ids
-    path = write_csv(tmp_path / "placeholder.csv", rows)
+    path = write_csv(tmp_path / "one-identifier.csv", rows)
     whole = ice_lesa.read(path, IngestOptions())
     handed = []
     rest = ice_lesa.read(path, IngestOptions(), chunks=lambda ex: handed.append(ex.rows), chunk_rows=1000)
