@@ -33,8 +33,12 @@ def existing_rows(conn: Connection, table: Table, key: str, ids: set[str], *colu
     return found
 
 
-def check_package(conn: Connection, pkg: Package) -> ProblemList:
-    """Every cross-row problem of the package against itself and the database."""
+def check_package(conn: Connection, pkg: Package, *, stored_links: bool | None = None) -> ProblemList:
+    """Every cross-row problem of the package against itself and the database.
+
+    Checked after the package is written (in the same transaction), the answer is the same as before,
+    given `stored_links`: `stored_detainers_name_bookings` as it was before the package was written.
+    """
     problems = ProblemList()
     _known(conn, pkg, "jurisdictions.csv", "jurisdiction_id", jurisdictions, [
         ("regions.csv", "jurisdiction_id"), ("policies.csv", "jurisdiction_id"),
@@ -47,7 +51,7 @@ def check_package(conn: Connection, pkg: Package) -> ProblemList:
     booking_map = _bookings(conn, pkg, problems)
     _check_lengths(pkg, problems)
     _check_booking_dates(pkg, problems)
-    _check_stored_detainers(conn, pkg, problems)
+    _check_stored_detainers(conn, pkg, problems, stored_links)
     _check_charges(pkg, problems)
     _check_detainers(pkg, booking_map, problems)
     _check_policies(conn, pkg, problems)
@@ -81,10 +85,17 @@ def _check_lengths(pkg, problems) -> None:
                                          f"is {len(value)} characters long (this column holds at most {limit})"))
 
 
-def _check_stored_detainers(conn, pkg, problems) -> None:
+def stored_detainers_name_bookings(conn: Connection) -> bool:
+    """Whether any stored detainer names the booking it belongs to."""
+    return conn.execute(
+        select(detainers.c.detainer_id).where(detainers.c.booking_link == "given").limit(1)).first() is not None
+
+
+def _check_stored_detainers(conn, pkg, problems, stored_links: bool | None) -> None:
     """A changed booking must still hold the stored detainers that name it."""
-    if not pkg.rows("bookings.csv") or conn.execute(
-            select(detainers.c.detainer_id).where(detainers.c.booking_link == "given").limit(1)).first() is None:
+    if stored_links is None:
+        stored_links = stored_detainers_name_bookings(conn)
+    if not pkg.rows("bookings.csv") or not stored_links:
         return  # no stored detainer names a booking (a first load): nothing to hold
     rows = {r["booking_id"]: r for r in pkg.rows("bookings.csv")}
     in_package = {r["detainer_id"] for r in pkg.rows("detainers.csv")}

@@ -19,8 +19,9 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, delete, func, insert, or_, select
 
 from detainers import audit, interrupted, lift_reasons, outcomes
+from detainers.datapackage import checks
 from detainers.datapackage.checks import check_package
-from detainers.datapackage.reader import Package, package_digest, read_package
+from detainers.datapackage.reader import METADATA_FILE, Package, PackageReading, Unreadable, package_digest
 from detainers.datapackage.spec import FILES, IDENTITY_COLUMNS, FileSpec
 from detainers.offenses import active_version, classify
 from detainers.store import bulk, schema, summary, version
@@ -70,7 +71,13 @@ def import_package(engine: Engine, path: Path, *, actor: str | None = None,
                    stage: Callable[[str], None] | None = None) -> ImportResult:
     """Import the package at `path`; raises InputError (and changes nothing) if it is bad.
 
-    `stage(text)`, if given, hears each step ("reading", "checking", "writing", "deriving outcomes").
+    `stage(text)`, if given, hears each step ("reading", "writing", "checking", "deriving outcomes").
+
+    The files are written as they are read (a large package is read on several cores while the first
+    files are written), and the checks that need the whole package run once every file is written,
+    in the same transaction, before anything is derived from it. Whatever goes wrong — a file that
+    cannot be read, a check that fails, a write the database refuses — rolls everything back, and
+    the problems are then told exactly as checking before writing would tell them.
     """
     sha = package_digest(path)
     with engine.connect() as conn:
@@ -81,17 +88,70 @@ def import_package(engine: Engine, path: Path, *, actor: str | None = None,
         return ImportResult(str(path), sha, previous.source_id, True, bool(previous.synthetic))
     if stage is not None:
         stage("reading")
-    pkg = read_package(path)
-    with interrupted.guard(engine, "import", str(path)) as mark, engine.begin() as conn:
+    with PackageReading(path) as reading:
+        try:
+            with interrupted.guard(engine, "import", str(path)) as mark, engine.begin() as conn:
+                result = _import_reading(conn, reading, sha, stage)
+                audit.record(conn, "import", {"path": str(path), "sha256": sha, "source_id": result.source_id},
+                             actor)
+                mark.done(conn)
+        except Unreadable:
+            reading.package()  # raises the problems of every file
+            raise
+        except (_Refused, *bulk.DATABASE_ERRORS) as exc:
+            # Rolled back: check the whole package against the database as it was, and tell that.
+            pkg = reading.package()
+            with engine.connect() as conn:
+                check_package(conn, pkg).raise_if_any()
+            if isinstance(exc, _Refused):
+                exc.problems.raise_if_any()
+            raise
+    return result
+
+
+class _Refused(Exception):
+    """The checks found problems once the package was written (it is then rolled back)."""
+
+    def __init__(self, problems) -> None:
+        super().__init__("the package has problems")
+        self.problems = problems
+
+
+#: Bytes of package CSV per row, to judge from the files' sizes whether a load is large.
+_BYTES_PER_ROW = 64
+
+
+def _import_reading(conn: Connection, reading: PackageReading, sha: str,
+                    stage: Callable[[str], None] | None) -> ImportResult:
+    """Write the package as its files are read, check it, derive from it (inside the caller's transaction)."""
+    if reading.failed():
+        raise Unreadable(METADATA_FILE)
+    # Checked against the database as it was before this package: whether a stored detainer names a booking.
+    named = checks.stored_detainers_name_bookings(conn)
+    source_id = _insert_source(conn, reading.path, sha, SourceInfo(), {}, reading.synthetic, [],
+                               reading.as_of)
+    result = ImportResult(str(reading.path), sha, source_id, False, reading.synthetic)
+    checked: list[Package] = []
+
+    def check() -> None:
+        pkg = reading.package()
         if stage is not None:
             stage("checking")
-        check_package(conn, pkg).raise_if_any()
-        if stage is not None:
-            stage("writing")
-        result = write_package(conn, pkg, stage=stage)
-        audit.record(conn, "import", {"path": str(path), "sha256": pkg.sha256, "source_id": result.source_id},
-                     actor)
-        mark.done(conn)
+        problems = check_package(conn, pkg, stored_links=named)
+        if problems:
+            raise _Refused(problems)
+        checked.append(pkg)
+
+    if stage is not None:
+        stage("writing")
+    with bulk.large_write(conn, reading.bytes // _BYTES_PER_ROW):
+        _write_files(conn, reading, source_id, result, stage, written=check)
+    pkg = checked[0]
+    counts = {name: len(f.rows) for name, f in pkg.files.items()}
+    conn.execute(sources.update().where(sources.c.source_id == source_id).values(
+        rows_read=sum(counts.values()), row_counts=json.dumps(counts, sort_keys=True),
+        notes=json.dumps(pkg.warnings)))
+    result.warnings = list(pkg.warnings)
     return result
 
 
@@ -147,11 +207,15 @@ class _Touched:
     places: bool = False  # jurisdictions or policies were given
 
 
-def _write_files(conn: Connection, pkg: Package, source_id: int, result: ImportResult,
-                 stage: Callable[[str], None] | None) -> None:
+def _write_files(conn: Connection, pkg: Package | PackageReading, source_id: int, result: ImportResult,
+                 stage: Callable[[str], None] | None, written: Callable[[], None] | None = None) -> None:
+    """Write the rows of every file, then derive what they change. `written()`, if given, is called once
+    the rows are written, before anything is derived (it may raise to stop the load)."""
     # Into a database with no bookings, the bookings stored once written are exactly the package's.
     no_bookings = conn.execute(select(bookings.c.booking_id).limit(1)).first() is None
-    touched = _write_rows(conn, pkg, source_id, result, pkg.rows("bookings.csv") if no_bookings else None)
+    touched = _write_rows(conn, pkg, source_id, result, no_bookings)
+    if written is not None:
+        written()
     if stage is not None:
         stage("deriving outcomes")
     # Detainers already stored whose people have new or changed bookings may link or end differently now
@@ -164,21 +228,21 @@ def _write_files(conn: Connection, pkg: Package, source_id: int, result: ImportR
     _report_links(conn, {r["detainer_id"] for r in pkg.rows("detainers.csv")}, result, _SCAN_ABOVE)
 
 
-def _write_rows(conn: Connection, pkg: Package, source_id: int, result: ImportResult,
-                all_bookings: list[dict] | None, new_tables: frozenset[str] = frozenset(),
+def _write_rows(conn: Connection, pkg: Package | PackageReading, source_id: int, result: ImportResult,
+                only_bookings: bool, new_tables: frozenset[str] = frozenset(),
                 scan_above: int | None = _SCAN_ABOVE) -> _Touched:
     """Upsert each file of `pkg` in dependency order, deriving detainers' outcomes as they are written.
 
-    `all_bookings`, when given, are every booking stored once these are written (a database that had
-    none). Tables in `new_tables` hold no row that shares a key with these (skip looking for one).
+    `only_bookings`: the bookings of `pkg` are every booking stored once these are written (a database
+    that had none). Tables in `new_tables` hold no row that shares a key with these (skip looking for one).
     """
     touched = _Touched()
     for spec in FILES:
         rows = pkg.rows(spec.name)
         if not rows:
             continue
-        deriver = (_detainer_deriver(conn, rows, all_bookings, scan_above) if spec.name == "detainers.csv"
-                   else None)
+        deriver = (_detainer_deriver(conn, rows, pkg.rows("bookings.csv") if only_bookings else None, scan_above)
+                   if spec.name == "detainers.csv" else None)
         if spec.name == "policies.csv":
             _clear_derived_policies(conn, {r["jurisdiction_id"] for r in rows})
         written = _upsert(conn, spec, rows, source_id, deriver, new=spec.table in new_tables,
@@ -264,10 +328,10 @@ class ChunkedWriter:
             self.counts[name] = self.counts.get(name, 0) + len(f.rows)
         # Until a chunk brings bookings into a database that had none, that chunk's bookings are all there
         # are (none, for an ICE release); after, they are read back (those of earlier chunks are stored).
-        all_bookings = pkg.rows("bookings.csv") if self.no_bookings else None
+        only_bookings = self.no_bookings
         if pkg.rows("bookings.csv"):
             self.no_bookings = False
-        touched = _write_rows(self.conn, pkg, self.source_id, self.result, all_bookings, self.new_tables,
+        touched = _write_rows(self.conn, pkg, self.source_id, self.result, only_bookings, self.new_tables,
                               scan_above=None)
         self.rebooked |= touched.rebooked
         self.recount = self.recount or bool(touched.detainers or touched.rebooked)

@@ -106,56 +106,104 @@ def _package_files(path: Path) -> dict[str, Path]:
 
 def read_package(path: Path) -> Package:
     """Read and check every file of the package at `path`; raise InputError on any problem."""
-    path = Path(path)
-    present = _package_files(path)
-    warnings = [
-        f"{name}: not a package file; ignored."
-        for name in sorted(present)
-        if name.endswith(".csv") and name not in FILES_BY_NAME
-    ]
-    problems = ProblemList()
-    files: dict[str, PackageFile] = {}
-    digest = hashlib.sha256()
-    specs = [spec for spec in FILES if spec.name in present]
-    for spec, read in zip(specs, _read_files(specs, present)):
-        rows, items, more, file_warnings, file_digest = read
-        for problem in items:  # merged in file order: the same problems, in the same order, as one by one
-            problems.add(problem)
-        problems.more += more
-        warnings.extend(file_warnings)
-        digest.update(spec.name.encode() + b"\0" + file_digest)
-        files[spec.name] = PackageFile(spec, rows, file_digest.hex())
-    synthetic, title, as_of = False, None, None
-    if METADATA_FILE in present:
-        data = present[METADATA_FILE].read_bytes()
-        digest.update(METADATA_FILE.encode() + b"\0" + hashlib.sha256(data).digest())
-        synthetic, title, as_of = _read_metadata(data, problems)
-    problems.raise_if_any()
-    return Package(path, files, digest.hexdigest(), synthetic, title, warnings, read_by_spec=True, as_of=as_of)
+    with PackageReading(path) as reading:
+        return reading.package()
 
 
 #: From this many bytes of CSV, the files are read in parallel, one process per file (up to one per core).
 PARALLEL_FROM = 32 * 1024 * 1024
 
 
-def _read_files(specs: list[FileSpec], present: dict[str, Path]) -> list[tuple]:
-    """Each file read (`_read_one`), in `specs` order; large packages on several cores at once.
+class Unreadable(Exception):
+    """A file of the package being read has problems (`PackageReading.package()` lists them all)."""
 
-    Reading is pure Python and the files are independent, so on a machine with more than one core a
-    package of national size reads in the time of its largest files rather than of all of them. Worker
-    processes are forked (they need nothing but the file); where forking is not available, or the
-    package is small, the files are read here, one after another, with the same result.
+
+class PackageReading:
+    """A package being read, whose files can be taken one by one as each is read.
+
+    The files are read in load order (`FILES`): a large package on several cores at once, in worker
+    processes, so that an import can write the first files while the later ones are still being read;
+    a small one here, each file when it is first asked for. `rows(name)` waits for one file;
+    `package()` waits for all of them and gives the Package `read_package` gives, or raises its
+    problems. Reading is pure Python and the files are independent. Worker processes are forked (they
+    need nothing but the file); where forking is not available, the files are read here, with the same
+    result. Use it as a context manager: leaving stops the workers.
     """
-    paths = [present[spec.name] for spec in specs]
-    sizes = [path.stat().st_size for path in paths]
-    workers = min(len(specs), os.cpu_count() or 1)
-    if workers < 2 or sum(sizes) < PARALLEL_FROM or "fork" not in multiprocessing.get_all_start_methods():
-        return [_read_one(spec.name, path) for spec, path in zip(specs, paths)]
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        # largest first, so that the last file to start is a small one
-        order = sorted(range(len(specs)), key=lambda i: -sizes[i])
-        futures = {i: pool.submit(_read_one, specs[i].name, paths[i]) for i in order}
-        return [futures[i].result() for i in range(len(specs))]
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        present = _package_files(self.path)
+        self.specs = [spec for spec in FILES if spec.name in present]
+        self._paths = {spec.name: present[spec.name] for spec in self.specs}
+        self._not_package = [f"{name}: not a package file; ignored." for name in sorted(present)
+                             if name.endswith(".csv") and name not in FILES_BY_NAME]
+        self.bytes = sum(path.stat().st_size for path in self._paths.values())
+        self._read: dict[str, tuple] = {}
+        self._futures: dict = {}
+        self._pool = None
+        self._meta = ProblemList()
+        self._meta_digest = None
+        self.synthetic, self.title, self.as_of = False, None, None
+        if METADATA_FILE in present:
+            data = present[METADATA_FILE].read_bytes()
+            self._meta_digest = hashlib.sha256(data).digest()
+            self.synthetic, self.title, self.as_of = _read_metadata(data, self._meta)
+        workers = min(len(self.specs), os.cpu_count() or 1)
+        if workers >= 2 and self.bytes >= PARALLEL_FROM and "fork" in multiprocessing.get_all_start_methods():
+            self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+            self._futures = {spec.name: self._pool.submit(_read_one, spec.name, self._paths[spec.name])
+                             for spec in self.specs}
+
+    def __enter__(self) -> "PackageReading":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def _result(self, name: str) -> tuple:
+        if name not in self._read:
+            future = self._futures.get(name)
+            self._read[name] = future.result() if future is not None else _read_one(name, self._paths[name])
+        return self._read[name]
+
+    def failed(self) -> bool:
+        """Whether a problem was found in what has been read so far."""
+        return bool(self._meta) or any(result[1] for result in self._read.values())
+
+    def rows(self, name: str) -> list[dict]:
+        """The rows of one file, once it is read (empty when the package does not have it); raises
+        Unreadable as soon as any file read so far has problems."""
+        if name not in self._paths:
+            return []
+        rows = self._result(name)[0]
+        if self.failed():
+            raise Unreadable(name)
+        return rows
+
+    def package(self) -> Package:
+        """Every file, read and checked; raises InputError with the problems of all of them."""
+        problems = ProblemList()
+        files: dict[str, PackageFile] = {}
+        warnings = list(self._not_package)
+        digest = hashlib.sha256()
+        for spec in self.specs:
+            rows, items, more, file_warnings, file_digest = self._result(spec.name)
+            for problem in items:  # merged in file order: the same problems, in the same order, however read
+                problems.add(problem)
+            problems.more += more
+            warnings.extend(file_warnings)
+            digest.update(spec.name.encode() + b"\0" + file_digest)
+            files[spec.name] = PackageFile(spec, rows, file_digest.hex())
+        if self._meta_digest is not None:
+            digest.update(METADATA_FILE.encode() + b"\0" + self._meta_digest)
+            for problem in self._meta.items:
+                problems.add(problem)
+            problems.more += self._meta.more
+        problems.raise_if_any()
+        return Package(self.path, files, digest.hexdigest(), self.synthetic, self.title, warnings,
+                       read_by_spec=True, as_of=self.as_of)
 
 
 def _read_one(name: str, path: Path) -> tuple[list[dict], list[Problem], int, list[str], bytes]:

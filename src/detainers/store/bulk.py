@@ -12,7 +12,12 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Iterable, Iterator, Sequence
 
+import psycopg
 from sqlalchemy import Connection, Table, bindparam, func, insert, select, text, update
+from sqlalchemy.exc import DBAPIError
+
+#: What a refused write raises: through SQLAlchemy, or from the drivers' own cursors used here.
+DATABASE_ERRORS = (DBAPIError, sqlite3.Error, psycopg.Error)
 
 #: Below this many new rows, keeping the indexes while writing costs little.
 DEFER_INDEXES_FROM = 50_000
