@@ -127,3 +127,94 @@ def test_a_load_into_a_database_with_bookings_reads_them_back(engine, tmp_path, 
         first, second = stored[d["detainer_id"]], stored[d["detainer_id"] + "-again"]
         assert (second.booking_id, second.outcome, second.ended_on) == (first.booking_id, first.outcome,
                                                                         first.ended_on)
+
+
+def _stored(engine) -> dict[str, list]:
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        return {t: conn.execute(text(f"SELECT * FROM {t} ORDER BY 1, 2")).all()
+                for t in ("people", "bookings", "detainers", "charges", "person_identities")}
+
+
+def _without_sources(stored: dict[str, list]) -> dict[str, list]:
+    """The rows without their source ids (numbered by the database, so they may differ between loads)."""
+    return {t: [tuple(v for k, v in r._mapping.items() if k != "source_id") for r in rows]
+            for t, rows in stored.items()}
+
+
+def test_a_large_first_load_derives_on_another_core_what_it_derives_here(
+        db_url, sqlite_template, tmp_path, monkeypatch):
+    """Read on several cores, written as read, detainers linked in a forked process: the same database."""
+    from detainers.datapackage import parallel
+
+    write_demo_package(tmp_path / "demo")
+    engine = open_store(db_url)
+    import_package(engine, tmp_path / "demo")
+    here = _without_sources(_stored(engine))
+    engine.dispose()
+
+    fresh_database(db_url, sqlite_template)
+    monkeypatch.setattr(reader, "PARALLEL_FROM", 0)
+    monkeypatch.setattr(importer, "DERIVE_ELSEWHERE_FROM", 0)
+    forked = []
+    real_child = parallel.in_child
+
+    def spy(fn, *args):
+        forked.append(fn.__name__)
+        return real_child(fn, *args)
+
+    monkeypatch.setattr(parallel, "in_child", spy)
+    engine = open_store(db_url)
+    result = import_package(engine, tmp_path / "demo")
+    assert forked == ["_derive_all"]
+    assert result.files["detainers.csv"].added == len(here["detainers"]) > 100
+    assert _without_sources(_stored(engine)) == here
+    engine.dispose()
+
+
+def test_a_large_load_that_fails_its_checks_changes_nothing_and_says_what_reading_first_said(
+        engine, tmp_path, monkeypatch):
+    """Written as read, then refused: rolled back, the problems those of checking before writing, and the
+    forked work stopped."""
+    import multiprocessing
+
+    from detainers.datapackage.checks import check_package
+
+    write_demo_package(tmp_path / "bad")
+    _spoil(tmp_path / "bad", "detainers.csv", "lifted_on", 3, "2000-01-01")  # lifted before lodged
+    _spoil(tmp_path / "bad", "charges.csv", "detainer_id", 2, "no-such-detainer")  # refused by a foreign key
+    before = _stored(engine)
+    with engine.connect() as conn:  # what checking before writing says
+        expected = check_package(conn, reader.read_package(tmp_path / "bad")).items
+    assert {p.column for p in expected} == {"lifted_on", "detainer_id"}
+    monkeypatch.setattr(reader, "PARALLEL_FROM", 0)
+    monkeypatch.setattr(importer, "DERIVE_ELSEWHERE_FROM", 0)
+    with pytest.raises(InputError) as caught:
+        import_package(engine, tmp_path / "bad")
+    assert caught.value.problems == expected
+    assert _stored(engine) == before
+    assert multiprocessing.active_children() == []
+
+
+def test_work_in_a_forked_process_gives_its_answer_or_its_error(tmp_path):
+    from detainers.datapackage import parallel
+
+    rows = [{"n": n} for n in range(1000)]
+    assert parallel.in_child(lambda rs, k: sum(r["n"] for r in rs) * k, rows, 2).result() == 999_000
+    with pytest.raises(ZeroDivisionError):
+        parallel.in_child(lambda: 1 / 0).result()
+
+
+def test_stopping_forked_work_ends_its_process(tmp_path):
+    import multiprocessing
+    import signal
+    import time
+
+    from detainers.datapackage import parallel
+
+    child = parallel.in_child(time.sleep, 60)
+    assert len(multiprocessing.active_children()) == 1
+    child.stop()
+    assert multiprocessing.active_children() == []
+    assert child.exitcode == -signal.SIGKILL  # ended, not left to sleep its minute out

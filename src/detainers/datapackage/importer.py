@@ -7,7 +7,6 @@ source), identical rows are left alone. The same package twice is a no-op.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -19,9 +18,10 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, delete, func, insert, or_, select
 
 from detainers import audit, interrupted, lift_reasons, outcomes
-from detainers.datapackage import checks
+from detainers.datapackage import checks, parallel
 from detainers.datapackage.checks import check_package
-from detainers.datapackage.reader import METADATA_FILE, Package, PackageReading, Unreadable, package_digest
+from detainers.datapackage.reader import (METADATA_FILE, Package, PackageReading, Unreadable, fingerprints, getter,
+                                         package_digest, row_hash)
 from detainers.datapackage.spec import FILES, IDENTITY_COLUMNS, FileSpec
 from detainers.offenses import active_version, classify
 from detainers.store import bulk, schema, summary, version
@@ -145,7 +145,7 @@ def _import_reading(conn: Connection, reading: PackageReading, sha: str,
     if stage is not None:
         stage("writing")
     with bulk.large_write(conn, reading.bytes // _BYTES_PER_ROW):
-        _write_files(conn, reading, source_id, result, stage, written=check)
+        _write_files(conn, reading, source_id, result, stage, checked=check)
     pkg = checked[0]
     counts = {name: len(f.rows) for name, f in pkg.files.items()}
     conn.execute(sources.update().where(sources.c.source_id == source_id).values(
@@ -153,11 +153,6 @@ def _import_reading(conn: Connection, reading: PackageReading, sha: str,
         notes=json.dumps(pkg.warnings)))
     result.warnings = list(pkg.warnings)
     return result
-
-
-def row_hash(values: tuple) -> str:
-    """A short fingerprint of the values a source gave for one row."""
-    return hashlib.blake2b(repr(values).encode(), digest_size=16).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -208,14 +203,11 @@ class _Touched:
 
 
 def _write_files(conn: Connection, pkg: Package | PackageReading, source_id: int, result: ImportResult,
-                 stage: Callable[[str], None] | None, written: Callable[[], None] | None = None) -> None:
-    """Write the rows of every file, then derive what they change. `written()`, if given, is called once
-    the rows are written, before anything is derived (it may raise to stop the load)."""
+                 stage: Callable[[str], None] | None, checked: Callable[[], None] | None = None) -> None:
+    """Write the rows of every file, then derive what they change. `checked()`: as for `_write_rows`."""
     # Into a database with no bookings, the bookings stored once written are exactly the package's.
     no_bookings = conn.execute(select(bookings.c.booking_id).limit(1)).first() is None
-    touched = _write_rows(conn, pkg, source_id, result, no_bookings)
-    if written is not None:
-        written()
+    touched = _write_rows(conn, pkg, source_id, result, no_bookings, checked=checked)
     if stage is not None:
         stage("deriving outcomes")
     # Detainers already stored whose people have new or changed bookings may link or end differently now
@@ -230,34 +222,55 @@ def _write_files(conn: Connection, pkg: Package | PackageReading, source_id: int
 
 def _write_rows(conn: Connection, pkg: Package | PackageReading, source_id: int, result: ImportResult,
                 only_bookings: bool, new_tables: frozenset[str] = frozenset(),
-                scan_above: int | None = _SCAN_ABOVE) -> _Touched:
+                scan_above: int | None = _SCAN_ABOVE, checked: Callable[[], None] | None = None) -> _Touched:
     """Upsert each file of `pkg` in dependency order, deriving detainers' outcomes as they are written.
 
     `only_bookings`: the bookings of `pkg` are every booking stored once these are written (a database
     that had none). Tables in `new_tables` hold no row that shares a key with these (skip looking for one).
+    `checked()`, if given, is called before any detainer is written (or at the end, without detainers);
+    it may raise to stop the load.
     """
     touched = _Touched()
-    for spec in FILES:
-        rows = pkg.rows(spec.name)
-        if not rows:
-            continue
-        deriver = (_detainer_deriver(conn, rows, pkg.rows("bookings.csv") if only_bookings else None, scan_above)
-                   if spec.name == "detainers.csv" else None)
-        if spec.name == "policies.csv":
-            _clear_derived_policies(conn, {r["jurisdiction_id"] for r in rows})
-        written = _upsert(conn, spec, rows, source_id, deriver, new=spec.table in new_tables,
-                          scan_above=scan_above)
-        _add_counts(result.files.setdefault(spec.name, FileResult()), written.result)
-        if spec.name in ("jurisdictions.csv", "policies.csv"):
-            touched.places = True
-        if spec.name == "bookings.csv":
-            touched.rebooked.update(r["person_id"] for r in written.rows)
-        if spec.name == "detainers.csv":
-            touched.detainers.update(r["detainer_id"] for r in written.rows)
-        if spec.name == "people.csv":
-            _write_identities(conn, written.rows, written.result.added, source_id)
-        if spec.name == "charges.csv":
-            result.detainer_lines_in_charges += written.detainer_lines
+    elsewhere = None  # the detainers' derived values, worked out on another core
+    try:
+        for spec in FILES:
+            rows = pkg.rows(spec.name)
+            # Linking detainers to the package's bookings needs nothing but the two files: it is done on another
+            # core while the bookings are written (if the detainers are read by then) or while the package is
+            # checked.
+            if elsewhere is None and spec.name in ("bookings.csv", "detainers.csv") and _derive_elsewhere(
+                    pkg, only_bookings):
+                elsewhere = parallel.in_child(_derive_all, pkg.rows("detainers.csv"), pkg.rows("bookings.csv"))
+            if spec.name == "detainers.csv" and checked is not None:
+                checked()  # before anything is derived from the package
+                checked = None
+            if not rows:
+                continue
+            deriver = None
+            if spec.name == "detainers.csv":
+                deriver = (_derived_by_id(rows, elsewhere.result()) if elsewhere is not None
+                           else _detainer_deriver(conn, rows, pkg.rows("bookings.csv") if only_bookings else None,
+                                                  scan_above))
+            if spec.name == "policies.csv":
+                _clear_derived_policies(conn, {r["jurisdiction_id"] for r in rows})
+            written = _upsert(conn, spec, rows, source_id, deriver, new=spec.table in new_tables,
+                              scan_above=scan_above, hashes=pkg.hashes(spec.name))
+            _add_counts(result.files.setdefault(spec.name, FileResult()), written.result)
+            if spec.name in ("jurisdictions.csv", "policies.csv"):
+                touched.places = True
+            if spec.name == "bookings.csv":
+                touched.rebooked.update(r["person_id"] for r in written.rows)
+            if spec.name == "detainers.csv":
+                touched.detainers.update(r["detainer_id"] for r in written.rows)
+            if spec.name == "people.csv":
+                _write_identities(conn, written.rows, written.result.added, source_id)
+            if spec.name == "charges.csv":
+                result.detainer_lines_in_charges += written.detainer_lines
+        if checked is not None:
+            checked()
+    finally:
+        if elsewhere is not None:
+            elsewhere.stop()  # if it is still working: the load stopped
     return touched
 
 
@@ -430,12 +443,34 @@ def _detainer_deriver(conn: Connection, rows: list[dict], written_bookings: list
              else outcomes.BookingIndex.of_records(written_bookings, people))
     table = lift_reasons.active_table()
 
-    def derive(row: dict) -> dict:
-        values = outcomes.derived_fields(index, row["person_id"], row["facility_id"], row["lodged_on"],
-                                         row["booking_id"], row["lifted_on"], row["lift_reason"], table)
-        return dict(zip(outcomes.DERIVED, values))
+    def derive(row: dict) -> tuple:  # in outcomes.DERIVED order
+        return outcomes.derived_fields(index, row["person_id"], row["facility_id"], row["lodged_on"],
+                                       row["booking_id"], row["lifted_on"], row["lift_reason"], table)
 
     return derive
+
+
+#: From this many detainers, a first load derives their outcomes on another core (`parallel.in_child`).
+DERIVE_ELSEWHERE_FROM = 50_000
+
+
+def _derive_elsewhere(pkg: Package | PackageReading, only_bookings: bool) -> bool:
+    """Whether to derive the detainers' values on another core: a large first load, with a core to spare,
+    whose detainers are read by now."""
+    return (only_bookings and parallel.cores() > 1 and pkg.ready("detainers.csv")
+            and len(pkg.rows("detainers.csv")) >= DERIVE_ELSEWHERE_FROM)
+
+
+def _derive_all(rows: list[dict], all_bookings: list[dict]) -> list[tuple]:
+    """The derived values of each detainer of `rows`, when `all_bookings` are every booking stored."""
+    derive = _detainer_deriver(None, rows, all_bookings)  # reads nothing from the database
+    return [derive(row) for row in rows]
+
+
+def _derived_by_id(rows: list[dict], derived: list[tuple]):
+    """A deriver giving the values `_derive_all` made for `rows`."""
+    by_id = {row["detainer_id"]: values for row, values in zip(rows, derived)}
+    return lambda row: by_id[row["detainer_id"]]
 
 
 @dataclass
@@ -446,63 +481,75 @@ class _Written:
 
 
 def _upsert(conn: Connection, spec: FileSpec, rows: list[dict], source_id: int, deriver=None, *,
-            new: bool = False, scan_above: int | None = None) -> _Written:
+            new: bool = False, scan_above: int | None = None, hashes: list[str] | None = None) -> _Written:
     """Add new rows and update changed ones. `new`: no stored row can share a key with `rows`;
-    `scan_above`: how many keys make one scan of the table cheaper than looking them up (None: never)."""
+    `scan_above`: how many keys make one scan of the table cheaper than looking them up (None: never);
+    `hashes`: the rows' fingerprints, if the reader made them."""
     table = schema.metadata.tables[spec.table]
-    given = [c.stored_as for c in spec.columns]
-    stored = [c for c in given if not (spec.table == "people" and c in IDENTITY_COLUMNS)]
+    derived, derive = _derivation(spec.table, deriver)
+    # What is stored: the given values (less identities, and less what is derived), where they came from,
+    # then the derived values. Rows go to the database as tuples: a national load has millions.
+    given = [c.stored_as for c in spec.columns
+             if c.stored_as not in derived and not (spec.table == "people" and c.stored_as in IDENTITY_COLUMNS)]
+    columns = [*given, "source_id", "source_row", "row_hash", *derived]
     key = [c.stored_as for c in spec.columns if c.name in spec.key]
     existing = {} if new else _existing_hashes(conn, table, key, rows, scan_above)
+    if hashes is None:
+        hashes = fingerprints(spec, rows)
     result = FileResult()
     added, changed = [], []  # the given rows
-    inserts, updates = [], []  # what is stored: tuples (kept small: a national load has millions) and records
-    columns = as_tuple = None
-    detainer_lines = 0
-    values_of = _getter(given)
-    key_of = _getter(key)
-    stored_of = _getter(stored)
-    for row in rows:
-        fingerprint = row_hash(values_of(row))
+    inserts, updates = [], []  # the stored tuples
+    given_of = getter(given)
+    key_of = getter(key)
+    for row, fingerprint in zip(rows, hashes):
         old = existing.get(key_of(row)) if existing else None
         if old == fingerprint:
             result.unchanged += 1
             continue
-        record = dict(zip(stored, stored_of(row)))
-        record["source_id"] = source_id
-        record["source_row"] = row["source_row"]
-        record["row_hash"] = fingerprint
-        _derive(spec.table, record, row)
-        if deriver is not None:
-            record.update(deriver(row))
-        if record.get("is_detainer_line"):
-            detainer_lines += 1
+        if derive is None:
+            values = (*given_of(row), source_id, row["source_row"], fingerprint)
+        else:
+            values = (*given_of(row), source_id, row["source_row"], fingerprint, *derive(row))
         if old is None:
-            if as_tuple is None:  # every record of a file has the same columns, in the same order
-                columns = list(record)
-                as_tuple = _getter(columns)
-            inserts.append(as_tuple(record))
+            inserts.append(values)
             added.append(row)
         else:
-            updates.append(record)
+            updates.append(values)
             changed.append(row)
     result.added, result.changed = len(inserts), len(updates)
+    detainer_lines = 0
+    if "is_detainer_line" in columns:
+        line = columns.index("is_detainer_line")
+        detainer_lines = sum(1 for values in (*inserts, *updates) if values[line])
     if inserts:
         with bulk.deferred_indexes(conn, table, len(inserts)):
             bulk.insert_rows(conn, table, columns, inserts)
     if updates:
-        columns = [c for c in updates[0] if c not in key]
-        bulk.update_rows(conn, table, key, columns, ([*(r[k] for k in key), *(r[c] for c in columns)]
-                                                     for r in updates))
+        others = [c for c in columns if c not in key]
+        ordered = itemgetter(*(columns.index(c) for c in [*key, *others]))
+        bulk.update_rows(conn, table, key, others, map(ordered, updates))
     return _Written(result, added + changed, detainer_lines)
 
 
-def _getter(names: list[str]):
-    """A function giving a row's values for `names` as a tuple (also for a single name)."""
-    if len(names) == 1:
-        name = names[0]
-        return lambda row: (row[name],)
-    return itemgetter(*names)
+def _derivation(table: str, deriver=None) -> tuple[tuple[str, ...], Callable[[dict], tuple] | None]:
+    """The derived columns of a table's stored rows, and the function giving their values for a row
+    (None when there are none). Derived values replace given ones of the same name."""
+    if table == "charges":
+        version = active_version()
+
+        def charge(row: dict) -> tuple:
+            c = classify(row["description"], code=row["code"], level=row["level"])
+            category = row["category"]
+            return (category or c.category, "source" if category else "classifier", c.rule, version,
+                    c.is_detainer, row["level"] or c.level, row["stage"] or "unknown")
+
+        return ("category", "category_origin", "classifier_rule", "classifier_version", "is_detainer_line",
+                "level", "stage"), charge
+    if table == "policies":
+        return ("agreement",), lambda row: (row["agreement"] or "none",)
+    if table == "detainers" and deriver is not None:
+        return outcomes.DERIVED, deriver
+    return (), None
 
 
 def _existing_hashes(conn: Connection, table, key: list[str], rows: list[dict],
@@ -526,24 +573,6 @@ def _existing_hashes(conn: Connection, table, key: list[str], rows: list[dict],
             found[tuple(r[:-1])] = r[-1]
     return found
 
-
-
-def _derive(table: str, record: dict, row: dict) -> None:
-    """Fill the derived columns of a row about to be stored."""
-    if table == "charges":
-        c = classify(row["description"], code=row["code"], level=row["level"])
-        given = row["category"]
-        record.update(
-            category=given or c.category,
-            category_origin="source" if given else "classifier",
-            classifier_rule=c.rule,
-            classifier_version=active_version(),
-            is_detainer_line=c.is_detainer,
-            level=row["level"] or c.level,
-            stage=row["stage"] or "unknown",
-        )
-    elif table == "policies":
-        record["agreement"] = row["agreement"] or "none"
 
 
 def _write_identities(conn: Connection, rows: list[dict], added: int, source_id: int) -> None:

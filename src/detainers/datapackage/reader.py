@@ -10,14 +10,13 @@ import csv
 import difflib
 import hashlib
 import io
-import multiprocessing
-import os
 import tomllib
-from concurrent.futures import ProcessPoolExecutor
 from datetime import date, datetime
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 
+from detainers.datapackage import parallel
 from detainers.datapackage.spec import FILES, FILES_BY_NAME, CellError, FileSpec, read_id, read_text
 from detainers.errors import InputError, Problem
 
@@ -32,6 +31,8 @@ class PackageFile:
     spec: FileSpec
     rows: list[dict]
     sha256: str
+    #: Each row's fingerprint (`row_hash` of its values), when the reader made them.
+    hashes: list[str] | None = None
 
 
 @dataclass
@@ -51,6 +52,34 @@ class Package:
         """The rows of one file (empty when the package does not have it)."""
         f = self.files.get(name)
         return f.rows if f else []
+
+    def hashes(self, name: str) -> list[str] | None:
+        """The fingerprints of `rows(name)`, one per row, if the reader made them."""
+        f = self.files.get(name)
+        return f.hashes if f else None
+
+    def ready(self, name: str) -> bool:
+        """Whether `rows(name)` can be had without waiting (always, once read)."""
+        return True
+
+
+def row_hash(values: tuple) -> str:
+    """A short fingerprint of the values a source gave for one row."""
+    return hashlib.blake2b(repr(values).encode(), digest_size=16).hexdigest()
+
+
+def getter(names: list[str]):
+    """A function giving a row's values for `names` as a tuple (also for a single name)."""
+    if len(names) == 1:
+        name = names[0]
+        return lambda row: (row[name],)
+    return itemgetter(*names)
+
+
+def fingerprints(spec: FileSpec, rows: list[dict]) -> list[str]:
+    """`row_hash` of each row's values for the columns of `spec`: what tells a changed row on import."""
+    values_of = getter([c.stored_as for c in spec.columns])
+    return [row_hash(values_of(row)) for row in rows]
 
 
 class ProblemList:
@@ -148,9 +177,9 @@ class PackageReading:
             data = present[METADATA_FILE].read_bytes()
             self._meta_digest = hashlib.sha256(data).digest()
             self.synthetic, self.title, self.as_of = _read_metadata(data, self._meta)
-        workers = min(len(self.specs), os.cpu_count() or 1)
-        if workers >= 2 and self.bytes >= PARALLEL_FROM and "fork" in multiprocessing.get_all_start_methods():
-            self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+        workers = min(len(self.specs), parallel.cores())
+        if workers >= 2 and self.bytes >= PARALLEL_FROM:
+            self._pool = parallel.pool(workers)
             self._futures = {spec.name: self._pool.submit(_read_one, spec.name, self._paths[spec.name])
                              for spec in self.specs}
 
@@ -168,9 +197,18 @@ class PackageReading:
             self._read[name] = future.result() if future is not None else _read_one(name, self._paths[name])
         return self._read[name]
 
+    def ready(self, name: str) -> bool:
+        """Whether `rows(name)` would give the file's rows without waiting for them to be read."""
+        future = self._futures.get(name)
+        return name in self._read or name not in self._paths or (future is not None and future.done())
+
     def failed(self) -> bool:
         """Whether a problem was found in what has been read so far."""
         return bool(self._meta) or any(result[1] for result in self._read.values())
+
+    def hashes(self, name: str) -> list[str] | None:
+        """The fingerprints of `rows(name)`, one per row."""
+        return self._result(name)[5] if name in self._paths else None
 
     def rows(self, name: str) -> list[dict]:
         """The rows of one file, once it is read (empty when the package does not have it); raises
@@ -189,13 +227,13 @@ class PackageReading:
         warnings = list(self._not_package)
         digest = hashlib.sha256()
         for spec in self.specs:
-            rows, items, more, file_warnings, file_digest = self._result(spec.name)
+            rows, items, more, file_warnings, file_digest, hashes = self._result(spec.name)
             for problem in items:  # merged in file order: the same problems, in the same order, however read
                 problems.add(problem)
             problems.more += more
             warnings.extend(file_warnings)
             digest.update(spec.name.encode() + b"\0" + file_digest)
-            files[spec.name] = PackageFile(spec, rows, file_digest.hex())
+            files[spec.name] = PackageFile(spec, rows, file_digest.hex(), hashes)
         if self._meta_digest is not None:
             digest.update(METADATA_FILE.encode() + b"\0" + self._meta_digest)
             for problem in self._meta.items:
@@ -206,14 +244,16 @@ class PackageReading:
                        read_by_spec=True, as_of=self.as_of)
 
 
-def _read_one(name: str, path: Path) -> tuple[list[dict], list[Problem], int, list[str], bytes]:
-    """One package file: its rows, problems (and how many more), warnings, and SHA-256 digest."""
+def _read_one(name: str, path: Path) -> tuple[list[dict], list[Problem], int, list[str], bytes, list[str]]:
+    """One package file: its rows, problems (and how many more), warnings, SHA-256 digest, and the rows'
+    fingerprints (made here, where a large package is read on another core, rather than as it is written)."""
     spec = FILES_BY_NAME[name]
     data = path.read_bytes()
     problems = ProblemList()
     warnings: list[str] = []
     rows = _read_file(spec, data, problems, warnings)
-    return rows, problems.items, problems.more, warnings, hashlib.sha256(data).digest()
+    hashes = [] if problems else fingerprints(spec, rows)
+    return rows, problems.items, problems.more, warnings, hashlib.sha256(data).digest(), hashes
 
 
 def _read_metadata(data: bytes, problems: ProblemList) -> tuple[bool, str | None, date | None]:

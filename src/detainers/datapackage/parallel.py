@@ -1,0 +1,103 @@
+"""Work on another core: forked worker processes that see this process's memory as it is.
+
+A large import is pure Python for much of its time, and Python runs on one core at a time. Forked
+processes need nothing sent to them — they start with a copy of this process's memory — so they
+can read files or derive values from rows already read, while this process writes. Only what they
+give back is sent (pickled) through a pipe. Where forking is not available, or the machine has one
+core, the caller does the work itself, with the same result.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from typing import Callable
+
+
+def cores() -> int:
+    """How many worker processes can run at once (1: do the work here)."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return os.cpu_count() or 1
+
+
+def pool(workers: int) -> ProcessPoolExecutor:
+    """A pool of forked workers (call `shutdown` when done)."""
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+
+
+_TASK: tuple | None = None
+
+
+def _run_task() -> None:
+    fn, args, send = _TASK
+    try:
+        answer = (True, fn(*args))
+    except BaseException as exc:  # told to the parent, which raises it
+        answer = (False, exc)
+    try:
+        send.send(answer)
+    except Exception as exc:  # an answer or error that cannot be pickled
+        send.send((False, RuntimeError(f"the worker process could not send its answer: {exc!r}")))
+    send.close()
+
+
+class Child:
+    """`fn(*args)` in a forked process, started at once. Its arguments are not sent but inherited;
+    `result()` waits for the answer; `stop()` ends the process if it is still working."""
+
+    def __init__(self, fn: Callable, *args) -> None:
+        global _TASK
+        context = multiprocessing.get_context("fork")
+        self._answer, send = context.Pipe(duplex=False)
+        self._process = context.Process(target=_run_task, daemon=True)
+        _TASK = (fn, args, send)
+        try:
+            self._process.start()
+        finally:
+            _TASK = None
+            send.close()
+
+    def result(self):
+        try:
+            ok, value = self._answer.recv()
+        except EOFError:
+            self._process.join()
+            raise ChildProcessError(f"a worker process stopped without an answer (exit code "
+                                    f"{self._process.exitcode})") from None
+        finally:
+            self._answer.close()
+        self._process.join()
+        if not ok:
+            raise value
+        return value
+
+    @property
+    def exitcode(self) -> int | None:
+        """The process's exit code once it has ended (negative: the signal that ended it)."""
+        return self._process.exitcode
+
+    def stop(self) -> None:
+        if self._process.is_alive():
+            self._process.kill()
+        self._process.join()
+        self._answer.close()
+
+
+class _Here:
+    """What `in_child` gives with one core: the answer, worked out here."""
+
+    def __init__(self, fn: Callable, *args) -> None:
+        self._value = fn(*args)
+
+    def result(self):
+        return self._value
+
+    def stop(self) -> None:
+        pass
+
+
+def in_child(fn: Callable, *args) -> Child | _Here:
+    """`fn(*args)` on another core (`Child`); with one core, here and now."""
+    return Child(fn, *args) if cores() > 1 else _Here(fn, *args)
