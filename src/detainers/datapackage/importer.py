@@ -21,7 +21,8 @@ from detainers import audit, interrupted, lift_reasons, outcomes
 from detainers.datapackage import checks, parallel
 from detainers.datapackage.checks import check_package
 from detainers.datapackage.reader import (METADATA_FILE, Package, PackageReading, Unreadable, fingerprints, getter,
-                                         package_digest, row_hash)
+                                         package_digest)
+from detainers.datapackage.reader import row_hash  # noqa: F401 (where admin edits fingerprint their rows)
 from detainers.datapackage.spec import FILES, IDENTITY_COLUMNS, FileSpec
 from detainers.offenses import active_version, classify
 from detainers.store import bulk, schema, summary, version
@@ -74,8 +75,8 @@ def import_package(engine: Engine, path: Path, *, actor: str | None = None,
     `stage(text)`, if given, hears each step ("reading", "writing", "checking", "deriving outcomes").
 
     The files are written as they are read (a large package is read on several cores while the first
-    files are written), and the checks that need the whole package run once every file is written,
-    in the same transaction, before anything is derived from it. Whatever goes wrong — a file that
+    files are written), and the checks that need the whole package run once every file is read, in
+    the same transaction, before any detainer is written. Whatever goes wrong — a file that
     cannot be read, a check that fails, a write the database refuses — rolls everything back, and
     the problems are then told exactly as checking before writing would tell them.
     """
