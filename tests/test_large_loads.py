@@ -8,6 +8,7 @@ plain path on the same input: the same rows, problems and warnings, the same sto
 from __future__ import annotations
 
 import csv
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -173,13 +174,64 @@ def test_a_large_first_load_derives_on_another_core_what_it_derives_here(
     engine.dispose()
 
 
+def test_a_large_first_load_on_sqlite_copies_rows_staged_on_other_cores(
+        db_url, sqlite_template, tmp_path, monkeypatch):
+    """Staged by the processes that read the files and link the detainers, copied in by SQLite: the same
+    database as writing each row from here; the staging files are gone after."""
+    from detainers.datapackage import stored
+    from detainers.store import bulk
+
+    write_demo_package(tmp_path / "demo")
+    engine = open_store(db_url)
+    plain = import_package(engine, tmp_path / "demo")
+    here = _without_sources(_stored(engine))
+    engine.dispose()
+
+    fresh_database(db_url, sqlite_template)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    monkeypatch.setattr(reader, "PARALLEL_FROM", 0)
+    monkeypatch.setattr(importer, "DERIVE_ELSEWHERE_FROM", 0)
+    monkeypatch.setattr(stored, "STAGE_FROM", 0)
+    copied = []
+    real_insert = bulk.insert_staged
+
+    def spy(conn, table, *args):
+        copied.append(table.name)
+        return real_insert(conn, table, *args)
+
+    monkeypatch.setattr(bulk, "insert_staged", spy)
+    engine = open_store(db_url)
+    result = import_package(engine, tmp_path / "demo")
+    if db_url.startswith("sqlite"):
+        assert sorted(copied) == ["bookings", "charges", "detainers", "people", "person_identities"]
+    else:
+        assert copied == []  # PostgreSQL takes rows by COPY
+    assert result.files["charges.csv"].added == len(here["charges"]) > 100
+    assert result.detainer_lines_in_charges == plain.detainer_lines_in_charges > 0
+    assert _without_sources(_stored(engine)) == here
+    if db_url.startswith("sqlite"):
+        with engine.connect() as conn:  # nothing is left attached to the connection
+            assert [r[1] for r in conn.exec_driver_sql("PRAGMA database_list")] == ["main"]
+    assert list(scratch.iterdir()) == []
+    engine.dispose()
+
+
+@pytest.mark.parametrize("staged", [False, True], ids=["written-here", "staged"])
 def test_a_large_load_that_fails_its_checks_changes_nothing_and_says_what_reading_first_said(
-        engine, tmp_path, monkeypatch):
-    """Written as read, then refused: rolled back, the problems those of checking before writing, and the
-    forked work stopped."""
+        engine, tmp_path, monkeypatch, staged):
+    """Written as read, then refused: rolled back, the problems those of checking before writing, the
+    forked work stopped and the staging files gone."""
     import multiprocessing
 
+    from detainers.datapackage import stored
     from detainers.datapackage.checks import check_package
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    monkeypatch.setattr(stored, "STAGE_FROM", 0 if staged else 1 << 62)
 
     write_demo_package(tmp_path / "bad")
     _spoil(tmp_path / "bad", "detainers.csv", "lifted_on", 3, "2000-01-01")  # lifted before lodged
@@ -195,6 +247,44 @@ def test_a_large_load_that_fails_its_checks_changes_nothing_and_says_what_readin
     assert caught.value.problems == expected
     assert _stored(engine) == before
     assert multiprocessing.active_children() == []
+    assert list(scratch.iterdir()) == []
+
+
+def test_a_large_load_checked_beside_its_writes_finds_what_checking_first_finds(engine, tmp_path, monkeypatch):
+    """A second large load, checked on a connection of its own while it is written (SQLite) or in its
+    transaction (PostgreSQL): references to stored rows resolve, broken ones are told as before, and a
+    refused load changes nothing."""
+    import threading
+
+    from detainers.datapackage.checks import check_package
+    from tests.pkg import write_package
+    from tests.scenario import scenario
+
+    files = scenario()
+    import_package(engine, write_package(tmp_path / "first", files))
+    second = {"detainers.csv": [dict(d, detainer_id=d["detainer_id"] + "-again") for d in files["detainers.csv"]]}
+    second["detainers.csv"][0]["person_id"] = "nobody"
+    before = _stored(engine)
+    with engine.connect() as conn:
+        expected = check_package(conn, reader.read_package(write_package(tmp_path / "bad", second))).items
+    assert ("detainers.csv", "person_id", "nobody") in [(p.file, p.column, p.value) for p in expected]
+    monkeypatch.setattr(reader, "PARALLEL_FROM", 0)
+    threads = []
+    real_thread = threading.Thread
+
+    def spy(*args, **kwargs):
+        threads.append(kwargs.get("name"))
+        return real_thread(*args, **kwargs)
+
+    monkeypatch.setattr(importer.threading, "Thread", spy)
+    with pytest.raises(InputError) as caught:
+        import_package(engine, tmp_path / "bad")
+    assert caught.value.problems == expected
+    assert _stored(engine) == before
+    second["detainers.csv"][0]["person_id"] = files["detainers.csv"][0]["person_id"]
+    result = import_package(engine, write_package(tmp_path / "good", second))
+    assert result.files["detainers.csv"].added == len(second["detainers.csv"])
+    assert threads == (["package check"] * 2 if engine.dialect.name == "sqlite" else [])
 
 
 def test_work_in_a_forked_process_gives_its_answer_or_its_error(tmp_path):

@@ -8,6 +8,8 @@ source), identical rows are left alone. The same package twice is a no-op.
 from __future__ import annotations
 
 import json
+import tempfile
+import threading
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -18,13 +20,12 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, delete, func, insert, or_, select
 
 from detainers import audit, interrupted, lift_reasons, outcomes
-from detainers.datapackage import checks, parallel
+from detainers.datapackage import checks, parallel, reader, stored
 from detainers.datapackage.checks import check_package
 from detainers.datapackage.reader import (METADATA_FILE, Package, PackageReading, Unreadable, fingerprints, getter,
                                          package_digest)
 from detainers.datapackage.reader import row_hash  # noqa: F401 (where admin edits fingerprint their rows)
-from detainers.datapackage.spec import FILES, IDENTITY_COLUMNS, FileSpec
-from detainers.offenses import active_version, classify
+from detainers.datapackage.spec import FILES, FILES_BY_NAME, FileSpec
 from detainers.store import bulk, schema, summary, version
 from detainers.store.schema import bookings, detainers, person_identities, policies, roster_entries, sources
 
@@ -89,13 +90,18 @@ def import_package(engine: Engine, path: Path, *, actor: str | None = None,
         return ImportResult(str(path), sha, previous.source_id, True, bool(previous.synthetic))
     if stage is not None:
         stage("reading")
-    with PackageReading(path) as reading:
+    with ExitStack() as scratch:
+        reading = scratch.enter_context(PackageReading(path, staging=lambda: _staging(engine, scratch)))
         try:
-            with interrupted.guard(engine, "import", str(path)) as mark, engine.begin() as conn:
-                result = _import_reading(conn, reading, sha, stage)
-                audit.record(conn, "import", {"path": str(path), "sha256": sha, "source_id": result.source_id},
-                             actor)
-                mark.done(conn)
+            with interrupted.guard(engine, "import", str(path)) as mark, engine.connect() as conn:
+                try:
+                    with conn.begin():
+                        result = _import_reading(conn, reading, sha, stage)
+                        audit.record(conn, "import", {"path": str(path), "sha256": sha,
+                                                      "source_id": result.source_id}, actor)
+                        mark.done(conn)
+                finally:
+                    bulk.detach_staged(conn)
         except Unreadable:
             reading.package()  # raises the problems of every file
             raise
@@ -108,6 +114,23 @@ def import_package(engine: Engine, path: Path, *, actor: str | None = None,
                 exc.problems.raise_if_any()
             raise
     return result
+
+
+def _staging(engine: Engine, scratch: ExitStack) -> tuple[Path | None, frozenset[str]]:
+    """Where work on other cores may stage rows for a first load on SQLite (`stored`), and of which
+    tables: those still empty (only an empty table can take a staged file whole). Removed on leaving
+    `scratch`."""
+    if engine.dialect.name != "sqlite" or parallel.cores() < 2:
+        return None, frozenset()
+    with engine.connect() as conn:
+        empty = frozenset(name for name in stored.STAGEABLE if _empty(conn, schema.metadata.tables[name]))
+    if not empty:
+        return None, frozenset()
+    return Path(scratch.enter_context(tempfile.TemporaryDirectory(prefix="detainers-import-"))), empty
+
+
+def _empty(conn: Connection, table) -> bool:
+    return conn.execute(select(table.c[table.primary_key.columns.keys()[0]]).limit(1)).first() is None
 
 
 class _Refused(Exception):
@@ -132,28 +155,92 @@ def _import_reading(conn: Connection, reading: PackageReading, sha: str,
     source_id = _insert_source(conn, reading.path, sha, SourceInfo(), {}, reading.synthetic, [],
                                reading.as_of)
     result = ImportResult(str(reading.path), sha, source_id, False, reading.synthetic)
-    checked: list[Package] = []
-
-    def check() -> None:
-        pkg = reading.package()
-        if stage is not None:
-            stage("checking")
-        problems = check_package(conn, pkg, stored_links=named)
-        if problems:
-            raise _Refused(problems)
-        checked.append(pkg)
-
+    check = _PackageCheck(conn, reading, named, stage)
     if stage is not None:
         stage("writing")
-    with bulk.large_write(conn, reading.bytes // _BYTES_PER_ROW):
-        _write_files(conn, reading, source_id, result, stage, checked=check)
-    pkg = checked[0]
+    try:
+        with bulk.large_write(conn, reading.bytes // _BYTES_PER_ROW):
+            _write_files(conn, reading, source_id, result, stage, checked=check.start)
+    except Exception as exc:
+        check.refuse_if_found(exc)
+        raise
+    pkg = check.done()
     counts = {name: len(f.rows) for name, f in pkg.files.items()}
     conn.execute(sources.update().where(sources.c.source_id == source_id).values(
         rows_read=sum(counts.values()), row_counts=json.dumps(counts, sort_keys=True),
         notes=json.dumps(pkg.warnings)))
     result.warnings = list(pkg.warnings)
     return result
+
+
+class _PackageCheck:
+    """The checks that need the whole package, for one import: started once every file is read, before
+    any detainer is written.
+
+    On a SQLite database file in WAL mode, a large load checks in a thread with a connection of its own,
+    while this one goes on writing (SQLite does the writing with the interpreter lock released). That
+    connection sees the database as it was before the load, as the checks expect: the load's writes
+    are not committed, and no other writer can commit meanwhile. Anything that fails while the check
+    runs is told as the check's problems, if it found any. Elsewhere (PostgreSQL, whose dropped
+    indexes lock other connections out of the tables being loaded) it checks here, in the load's
+    transaction; the answer is the same, given `stored_links` as it was before the load.
+    """
+
+    def __init__(self, conn: Connection, reading: PackageReading, stored_links: bool,
+                 stage: Callable[[str], None] | None) -> None:
+        self.conn, self.reading, self.stored_links, self.stage = conn, reading, stored_links, stage
+        self.pkg: Package | None = None
+        self.thread: threading.Thread | None = None
+        self.outcome: tuple[bool, object] | None = None  # (ok, problems or the error)
+
+    def start(self) -> None:
+        self.pkg = self.reading.package()
+        if self.stage is not None:
+            self.stage("checking")
+        if self.reading.bytes >= reader.PARALLEL_FROM and _separate_readers(self.conn):
+            self.thread = threading.Thread(target=self._run, args=(self.conn.engine,), name="package check",
+                                           daemon=True)
+            self.thread.start()
+        else:
+            self._refuse(check_package(self.conn, self.pkg, stored_links=self.stored_links))
+
+    def _run(self, engine: Engine) -> None:
+        try:
+            with engine.connect() as conn:
+                self.outcome = (True, check_package(conn, self.pkg, stored_links=self.stored_links))
+        except BaseException as exc:  # raised in the loading thread by `done`
+            self.outcome = (False, exc)
+
+    def _refuse(self, problems) -> None:
+        if problems:
+            raise _Refused(problems)
+
+    def done(self) -> Package:
+        """The checked package, once the checks pass; raises _Refused with their problems."""
+        if self.thread is not None:
+            self.thread.join()
+            self.thread = None
+            ok, answer = self.outcome
+            if not ok:
+                raise answer
+            self._refuse(answer)
+        return self.pkg
+
+    def refuse_if_found(self, failure: BaseException) -> None:
+        """After `failure` while the checks ran: their problems instead, if they found any."""
+        if self.thread is not None:
+            self.thread.join()
+            self.thread = None
+            ok, answer = self.outcome
+            if ok and answer:
+                raise _Refused(answer) from failure
+
+
+def _separate_readers(conn: Connection) -> bool:
+    """Whether another connection can read this SQLite database while `conn` writes: a file in WAL mode."""
+    if conn.dialect.name != "sqlite" or conn.engine.url.database in (None, "", ":memory:"):
+        return False
+    return conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
 
 
 @dataclass(frozen=True)
@@ -241,21 +328,35 @@ def _write_rows(conn: Connection, pkg: Package | PackageReading, source_id: int,
             # checked.
             if elsewhere is None and spec.name in ("bookings.csv", "detainers.csv") and _derive_elsewhere(
                     pkg, only_bookings):
-                elsewhere = parallel.in_child(_derive_all, pkg.rows("detainers.csv"), pkg.rows("bookings.csv"))
+                stage_to = (pkg.stage_to / "detainers.db" if "detainers" in pkg.stage_tables
+                            and len(pkg.rows("detainers.csv")) >= stored.STAGE_FROM else None)
+                elsewhere = parallel.in_child(_derive_all, pkg.rows("detainers.csv"), pkg.rows("bookings.csv"),
+                                              pkg.hashes("detainers.csv"), stage_to)
             if spec.name == "detainers.csv" and checked is not None:
                 checked()  # before anything is derived from the package
                 checked = None
             if not rows:
                 continue
             deriver = None
-            if spec.name == "detainers.csv":
-                deriver = (_derived_by_id(rows, elsewhere.result()) if elsewhere is not None
-                           else _detainer_deriver(conn, rows, pkg.rows("bookings.csv") if only_bookings else None,
-                                                  scan_above))
+            staged = pkg.staged(spec.name)
+            if spec.name == "detainers.csv" and elsewhere is not None:
+                derived = elsewhere.result()
+                if isinstance(derived, stored.Staged):
+                    staged = derived
+                else:
+                    deriver = _derived_by_id(rows, derived)
             if spec.name == "policies.csv":
                 _clear_derived_policies(conn, {r["jurisdiction_id"] for r in rows})
-            written = _upsert(conn, spec, rows, source_id, deriver, new=spec.table in new_tables,
-                              scan_above=scan_above, hashes=pkg.hashes(spec.name))
+            table = schema.metadata.tables[spec.table]
+            if staged is not None and _empty(conn, table):
+                written = _insert_staged(conn, table, rows, staged, source_id)
+            else:
+                if spec.name == "detainers.csv" and deriver is None:
+                    deriver = _detainer_deriver(conn, rows, pkg.rows("bookings.csv") if only_bookings else None,
+                                                scan_above)
+                staged = None
+                written = _upsert(conn, spec, rows, source_id, deriver, new=spec.table in new_tables,
+                                  scan_above=scan_above, hashes=pkg.hashes(spec.name))
             _add_counts(result.files.setdefault(spec.name, FileResult()), written.result)
             if spec.name in ("jurisdictions.csv", "policies.csv"):
                 touched.places = True
@@ -263,7 +364,11 @@ def _write_rows(conn: Connection, pkg: Package | PackageReading, source_id: int,
                 touched.rebooked.update(r["person_id"] for r in written.rows)
             if spec.name == "detainers.csv":
                 touched.detainers.update(r["detainer_id"] for r in written.rows)
-            if spec.name == "people.csv":
+            if spec.name == "people.csv" and staged is not None:
+                with bulk.deferred_indexes(conn, person_identities, staged.identities):
+                    bulk.insert_staged(conn, person_identities, staged.path, stored.IDENTITIES,
+                                       {"source_id": source_id})
+            elif spec.name == "people.csv":
                 _write_identities(conn, written.rows, written.result.added, source_id)
             if spec.name == "charges.csv":
                 result.detainer_lines_in_charges += written.detainer_lines
@@ -462,9 +567,13 @@ def _derive_elsewhere(pkg: Package | PackageReading, only_bookings: bool) -> boo
             and len(pkg.rows("detainers.csv")) >= DERIVE_ELSEWHERE_FROM)
 
 
-def _derive_all(rows: list[dict], all_bookings: list[dict]) -> list[tuple]:
-    """The derived values of each detainer of `rows`, when `all_bookings` are every booking stored."""
+def _derive_all(rows: list[dict], all_bookings: list[dict], hashes: list[str] | None = None,
+                stage_to: Path | None = None) -> list[tuple] | stored.Staged:
+    """The derived values of each detainer of `rows`, when `all_bookings` are every booking stored; or,
+    given `stage_to`, the detainers staged there with them (and with their fingerprints `hashes`)."""
     derive = _detainer_deriver(None, rows, all_bookings)  # reads nothing from the database
+    if stage_to is not None:
+        return stored.stage(stage_to, FILES_BY_NAME["detainers.csv"], rows, hashes, derive)
     return [derive(row) for row in rows]
 
 
@@ -472,6 +581,15 @@ def _derived_by_id(rows: list[dict], derived: list[tuple]):
     """A deriver giving the values `_derive_all` made for `rows`."""
     by_id = {row["detainer_id"]: values for row, values in zip(rows, derived)}
     return lambda row: by_id[row["detainer_id"]]
+
+
+def _insert_staged(conn: Connection, table, rows: list[dict], staged: stored.Staged, source_id: int) -> "_Written":
+    """Write a file's rows, all new, from their staged copy (`stored.stage`)."""
+    if staged.rows != len(rows):
+        raise RuntimeError(f"{staged.path} holds {staged.rows} rows, not {len(rows)}")
+    with bulk.deferred_indexes(conn, table, staged.rows):
+        bulk.insert_staged(conn, table, staged.path, stored.ROWS, {"source_id": source_id})
+    return _Written(FileResult(added=staged.rows), rows, staged.detainer_lines)
 
 
 @dataclass
@@ -487,11 +605,10 @@ def _upsert(conn: Connection, spec: FileSpec, rows: list[dict], source_id: int, 
     `scan_above`: how many keys make one scan of the table cheaper than looking them up (None: never);
     `hashes`: the rows' fingerprints, if the reader made them."""
     table = schema.metadata.tables[spec.table]
-    derived, derive = _derivation(spec.table, deriver)
+    derived, derive = stored.derivation(spec.table, deriver)
     # What is stored: the given values (less identities, and less what is derived), where they came from,
     # then the derived values. Rows go to the database as tuples: a national load has millions.
-    given = [c.stored_as for c in spec.columns
-             if c.stored_as not in derived and not (spec.table == "people" and c.stored_as in IDENTITY_COLUMNS)]
+    given = stored.given_columns(spec, derived)
     columns = [*given, "source_id", "source_row", "row_hash", *derived]
     key = [c.stored_as for c in spec.columns if c.name in spec.key]
     existing = {} if new else _existing_hashes(conn, table, key, rows, scan_above)
@@ -530,27 +647,6 @@ def _upsert(conn: Connection, spec: FileSpec, rows: list[dict], source_id: int, 
         ordered = itemgetter(*(columns.index(c) for c in [*key, *others]))
         bulk.update_rows(conn, table, key, others, map(ordered, updates))
     return _Written(result, added + changed, detainer_lines)
-
-
-def _derivation(table: str, deriver=None) -> tuple[tuple[str, ...], Callable[[dict], tuple] | None]:
-    """The derived columns of a table's stored rows, and the function giving their values for a row
-    (None when there are none). Derived values replace given ones of the same name."""
-    if table == "charges":
-        version = active_version()
-
-        def charge(row: dict) -> tuple:
-            c = classify(row["description"], code=row["code"], level=row["level"])
-            category = row["category"]
-            return (category or c.category, "source" if category else "classifier", c.rule, version,
-                    c.is_detainer, row["level"] or c.level, row["stage"] or "unknown")
-
-        return ("category", "category_origin", "classifier_rule", "classifier_version", "is_detainer_line",
-                "level", "stage"), charge
-    if table == "policies":
-        return ("agreement",), lambda row: (row["agreement"] or "none",)
-    if table == "detainers" and deriver is not None:
-        return outcomes.DERIVED, deriver
-    return (), None
 
 
 def _existing_hashes(conn: Connection, table, key: list[str], rows: list[dict],

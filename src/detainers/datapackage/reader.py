@@ -11,6 +11,7 @@ import difflib
 import hashlib
 import io
 import tomllib
+from collections.abc import Callable
 from datetime import date, datetime
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -61,6 +62,13 @@ class Package:
     def ready(self, name: str) -> bool:
         """Whether `rows(name)` can be had without waiting (always, once read)."""
         return True
+
+    def staged(self, name: str) -> None:
+        """A package read whole has no staged copies (`PackageReading.staged`)."""
+        return None
+
+    #: Where work on other cores may stage rows, and of which tables (`PackageReading.stage_to`): none.
+    stage_to, stage_tables = None, frozenset()
 
 
 def row_hash(values: tuple) -> str:
@@ -157,9 +165,12 @@ class PackageReading:
     problems. Reading is pure Python and the files are independent. Worker processes are forked (they
     need nothing but the file); where forking is not available, the files are read here, with the same
     result. Use it as a context manager: leaving stops the workers.
+
+    `staging()`, if given, is asked (only when the files are read in worker processes) where the workers
+    may stage rows and of which tables (`stored.stage`; the caller removes the folder after the load).
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, staging: Callable[[], tuple[Path | None, frozenset[str]]] | None = None) -> None:
         self.path = Path(path)
         present = _package_files(self.path)
         self.specs = [spec for spec in FILES if spec.name in present]
@@ -178,10 +189,23 @@ class PackageReading:
             self._meta_digest = hashlib.sha256(data).digest()
             self.synthetic, self.title, self.as_of = _read_metadata(data, self._meta)
         workers = min(len(self.specs), parallel.cores())
+        #: Where rows of `stage_tables` are staged by work on other cores (`stored.stage`): the files, as
+        #: they are read (detainers, by the importer's derivation).
+        self.stage_to, self.stage_tables = None, frozenset()
         if workers >= 2 and self.bytes >= PARALLEL_FROM:
+            if staging is not None:
+                self.stage_to, self.stage_tables = staging()
             self._pool = parallel.pool(workers)
-            self._futures = {spec.name: self._pool.submit(_read_one, spec.name, self._paths[spec.name])
+            self._futures = {spec.name: self._pool.submit(_read_one, spec.name, self._paths[spec.name],
+                                                          self._stage_file(spec))
                              for spec in self.specs}
+
+    def _stage_file(self, spec: FileSpec) -> Path | None:
+        """Where the process reading `spec`'s file stages its rows (detainers: not there, as their derived
+        values are worked out once bookings are read too)."""
+        if self.stage_to is None or spec.table not in self.stage_tables or spec.table == "detainers":
+            return None
+        return self.stage_to / f"{spec.table}.db"
 
     def __enter__(self) -> "PackageReading":
         return self
@@ -210,6 +234,10 @@ class PackageReading:
         """The fingerprints of `rows(name)`, one per row."""
         return self._result(name)[5] if name in self._paths else None
 
+    def staged(self, name: str):
+        """The staged copy of `rows(name)` (`stored.Staged`), if the process that read it made one."""
+        return self._result(name)[6] if name in self._paths else None
+
     def rows(self, name: str) -> list[dict]:
         """The rows of one file, once it is read (empty when the package does not have it); raises
         Unreadable as soon as any file read so far has problems."""
@@ -227,7 +255,7 @@ class PackageReading:
         warnings = list(self._not_package)
         digest = hashlib.sha256()
         for spec in self.specs:
-            rows, items, more, file_warnings, file_digest, hashes = self._result(spec.name)
+            rows, items, more, file_warnings, file_digest, hashes, _staged = self._result(spec.name)
             for problem in items:  # merged in file order: the same problems, in the same order, however read
                 problems.add(problem)
             problems.more += more
@@ -244,16 +272,23 @@ class PackageReading:
                        read_by_spec=True, as_of=self.as_of)
 
 
-def _read_one(name: str, path: Path) -> tuple[list[dict], list[Problem], int, list[str], bytes, list[str]]:
-    """One package file: its rows, problems (and how many more), warnings, SHA-256 digest, and the rows'
-    fingerprints (made here, where a large package is read on another core, rather than as it is written)."""
+def _read_one(name: str, path: Path, stage_to: Path | None = None) -> tuple:
+    """One package file: its rows, problems (and how many more), warnings, SHA-256 digest, the rows'
+    fingerprints (made here, where a large package is read on another core, rather than as it is written),
+    and, when `stage_to` is given and the file is large and has no problems, its staged copy there."""
     spec = FILES_BY_NAME[name]
     data = path.read_bytes()
     problems = ProblemList()
     warnings: list[str] = []
     rows = _read_file(spec, data, problems, warnings)
     hashes = [] if problems else fingerprints(spec, rows)
-    return rows, problems.items, problems.more, warnings, hashlib.sha256(data).digest(), hashes
+    staged = None
+    if stage_to is not None and not problems:
+        from detainers.datapackage import stored
+
+        if len(rows) >= stored.STAGE_FROM:
+            staged = stored.stage(stage_to, spec, rows, hashes)
+    return rows, problems.items, problems.more, warnings, hashlib.sha256(data).digest(), hashes, staged
 
 
 def _read_metadata(data: bytes, problems: ProblemList) -> tuple[bool, str | None, date | None]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 from contextlib import contextmanager
 from datetime import date, datetime
+from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
 import psycopg
@@ -54,6 +55,45 @@ def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: It
     else:
         conn.execute(insert(table), [dict(zip(columns, row)) for row in rows])
     return len(rows)
+
+
+#: The schema names staging files are attached under (`insert_staged`).
+_STAGED_PREFIX = "staged_"
+
+
+def insert_staged(conn: Connection, table: Table, staged: Path, source: str, constants: dict[str, object]) -> int:
+    """SQLite: copy every row of table `source` of a staging file (`datapackage.stored.stage`) into
+    `table`, with `constants` (column: value) added to each, in one statement; returns how many.
+
+    SQLite copies the rows itself, without handing them to Python and back, and lets other threads
+    run meanwhile. The file stays attached until `detach_staged`, after the transaction ends (SQLite
+    cannot detach a file a transaction has read).
+    """
+    driver = conn.connection.driver_connection
+    alias = _STAGED_PREFIX + staged.stem
+    if alias not in _attached(driver):
+        driver.execute(f'ATTACH DATABASE ? AS "{alias}"', (str(staged),))
+    columns = [r[1] for r in driver.execute(f'PRAGMA "{alias}".table_info("{source}")')]
+    if not columns:
+        raise ValueError(f"{staged} has no table {source}")
+    names = ", ".join(f'"{c}"' for c in [*columns, *constants])
+    picked = ", ".join([*(f'"{c}"' for c in columns), *("?" for _ in constants)])
+    cursor = driver.execute(f'INSERT INTO main."{table.name}" ({names}) SELECT {picked} FROM "{alias}"."{source}"',
+                            tuple(constants.values()))
+    return cursor.rowcount
+
+
+def detach_staged(conn: Connection) -> None:
+    """Detach the staging files `insert_staged` attached (outside a transaction)."""
+    if _dialect(conn) != "sqlite":
+        return
+    driver = conn.connection.driver_connection
+    for alias in _attached(driver):
+        driver.execute(f'DETACH DATABASE "{alias}"')
+
+
+def _attached(driver) -> list[str]:
+    return [r[1] for r in driver.execute("PRAGMA database_list") if r[1].startswith(_STAGED_PREFIX)]
 
 
 def update_rows(conn: Connection, table: Table, key: Sequence[str], columns: Sequence[str],

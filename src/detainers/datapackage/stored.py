@@ -1,0 +1,114 @@
+"""How a package row is stored: its columns, the values derived from it, and a staged copy.
+
+A large first load on SQLite spends most of its time handing values to SQLite one row at a time. The
+processes that read the files (and the one that links detainers to bookings) can do that part: each
+writes the rows of its file, exactly as they will be stored, into a staging file of its own, and the
+import copies a whole staging file into its table with one statement, inside its transaction
+(`bulk.insert_staged`), while it does other work. A staged file holds the rows as `_upsert` would
+write them, less the source id (the import's own): the same values, read back the same.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from detainers import outcomes
+from detainers.datapackage.spec import IDENTITY_COLUMNS, FileSpec
+from detainers.offenses import active_version, classify
+from detainers.store import bulk  # noqa: F401 (registers how dates are written, here as in the import)
+
+#: From this many rows, a file read on another core is also staged there (below, staging costs more
+#: than it saves).
+STAGE_FROM = 50_000
+
+#: The tables whose rows can be staged: those a large first load fills.
+STAGEABLE = frozenset({"people", "bookings", "detainers", "charges"})
+
+#: The staging file's table of rows, and (people) of identity fields.
+ROWS, IDENTITIES = "staged", "identities"
+
+
+@dataclass(frozen=True)
+class Staged:
+    """A staged copy of one file's rows: where it is, how many rows, how many of them are detainer lines
+    (charges) or have identity fields (people)."""
+
+    path: Path
+    rows: int
+    detainer_lines: int = 0
+    identities: int = 0  # people: how many have identity fields
+
+
+def given_columns(spec: FileSpec, derived: tuple[str, ...]) -> list[str]:
+    """The columns of `spec` stored as given: less identity fields (kept apart) and less what is derived."""
+    return [c.stored_as for c in spec.columns
+            if c.stored_as not in derived and not (spec.table == "people" and c.stored_as in IDENTITY_COLUMNS)]
+
+
+def derivation(table: str, deriver=None) -> tuple[tuple[str, ...], Callable[[dict], tuple] | None]:
+    """The derived columns of a table's stored rows, and the function giving their values for a row
+    (None when there are none). Derived values replace given ones of the same name. Detainers' values
+    come from `deriver` (their links to bookings); without one, detainers have none."""
+    if table == "charges":
+        version = active_version()
+
+        def charge(row: dict) -> tuple:
+            c = classify(row["description"], code=row["code"], level=row["level"])
+            category = row["category"]
+            return (category or c.category, "source" if category else "classifier", c.rule, version,
+                    c.is_detainer, row["level"] or c.level, row["stage"] or "unknown")
+
+        return ("category", "category_origin", "classifier_rule", "classifier_version", "is_detainer_line",
+                "level", "stage"), charge
+    if table == "policies":
+        return ("agreement",), lambda row: (row["agreement"] or "none",)
+    if table == "detainers" and deriver is not None:
+        return outcomes.DERIVED, deriver
+    return (), None
+
+
+def stage(path: Path, spec: FileSpec, rows: list[dict], hashes: list[str], deriver=None) -> Staged:
+    """Write `rows` (with their fingerprints `hashes`) as they are to be stored into a new staging file at
+    `path`; people's identity fields go to a table of their own."""
+    from detainers.datapackage.reader import getter
+
+    derived, derive = derivation(spec.table, deriver)
+    given = given_columns(spec, derived)
+    columns = [*given, "source_row", "row_hash", *derived]
+    given_of = getter(given)
+    if derive is None:
+        values: Iterable[tuple] = ((*given_of(row), row["source_row"], fingerprint)
+                                   for row, fingerprint in zip(rows, hashes))
+    else:
+        values = ((*given_of(row), row["source_row"], fingerprint, *derive(row))
+                  for row, fingerprint in zip(rows, hashes))
+    lines = 0
+    if "is_detainer_line" in columns:
+        line = columns.index("is_detainer_line")
+        values = list(values)
+        lines = sum(1 for v in values if v[line])
+    db = sqlite3.connect(path, isolation_level=None)
+    try:
+        db.execute("PRAGMA journal_mode = OFF")  # a scratch file: written once, by this process only
+        db.execute("PRAGMA synchronous = OFF")
+        db.execute("BEGIN")
+        _write(db, ROWS, columns, values)
+        identities = 0
+        if spec.table == "people":
+            given = [(r["person_id"], r["name"], r["date_of_birth"], r["source_row"]) for r in rows
+                     if r["name"] is not None or r["date_of_birth"] is not None]
+            _write(db, IDENTITIES, ["person_id", "name", "date_of_birth", "source_row"], given)
+            identities = len(given)
+        db.execute("COMMIT")
+    finally:
+        db.close()
+    return Staged(path, len(rows), lines, identities)
+
+
+def _write(db: sqlite3.Connection, table: str, columns: list[str], values: Iterable[tuple]) -> None:
+    names = ", ".join(f'"{c}"' for c in columns)
+    db.execute(f'CREATE TABLE "{table}" ({names})')
+    db.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({", ".join("?" for _ in columns)})', values)
