@@ -1,7 +1,8 @@
 """The whole benchmark suite from one command: import, ingest, queries and the API, each against a baseline.
 
     python benchmarks/run.py [--size 100k|1M|5M|N ...] [--backend sqlite|postgresql ...]
-                             [--quick] [--no-api] [--merge] [--out-dir DIR] [--results-md FILE]
+                             [--quick] [--no-api] [--merge] [--out-dir DIR] [--results-dir DIR]
+                             [--results-md FILE]
 
 Default: sizes 100k and 1M, both backends (`make bench`); `make bench-5m` runs 5M; `make bench-quick`
 runs 100k only with shorter API runs. A size above 1M is built from 1M parts (`write_national_package(...,
@@ -24,8 +25,9 @@ seed 2012, FY2012–FY2025):
 
 Every step runs in its own process, so peak memory is that step's alone and "cold" is honest
 about the process (not about the OS page cache or PostgreSQL's shared buffers, which are left as
-they are). Prints a table, writes DIR/results-<date>.json and regenerates benchmarks/RESULTS.md
-(with --merge, from the latest run of each size).
+they are). Prints a table, writes benchmarks/results/results-<date>.json (kept in git, so that any
+checkout can show and merge earlier runs) and regenerates benchmarks/RESULTS.md (with --merge, from
+the latest run of each size in that folder).
 The headline of each row is its ratio to the baseline. It exits 0 unless a step failed.
 """
 
@@ -1374,7 +1376,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-api", action="store_true", help="skip the API measurements")
     ap.add_argument("--profile", action="store_true", help="cProfile each query step (OUT/profile-*.txt)")
     ap.add_argument("--regenerate", action="store_true", help="regenerate the data even when cached")
-    ap.add_argument("--out-dir", type=Path, default=HERE / "out", help="JSON, cached data and work files")
+    ap.add_argument("--out-dir", type=Path, default=HERE / "out", help="cached data and work files")
+    ap.add_argument("--results-dir", type=Path, default=HERE / "results",
+                    help="where each run's results JSON is written, and --merge reads earlier runs "
+                         "(default benchmarks/results, kept in git)")
     ap.add_argument("--results-md", type=Path, default=HERE / "RESULTS.md",
                     help="where to write the Markdown summary (default benchmarks/RESULTS.md)")
     ap.add_argument("--note", help="a sentence about this run for RESULTS.md (e.g. what else the machine was doing)")
@@ -1382,7 +1387,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="measure nothing: print the table and rewrite the Markdown from an earlier run's JSON")
     ap.add_argument("--merge", action="store_true",
                     help="RESULTS.md keeps the sizes this run does not measure, from the latest earlier results "
-                         "JSON in the out dir that has them (`make bench` and `make bench-5m` both merge)")
+                         "JSON in the results dir that has them (`make bench` and `make bench-5m` both merge)")
     # Hidden: the size of one part of a size built from parts (the smoke test uses a tiny one).
     ap.add_argument("--part-size", type=parse_size, default=PART_SIZE, help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
@@ -1426,11 +1431,12 @@ def main(argv: list[str] | None = None) -> int:
 
     print()
     print("\n".join(render_table(rows)))
-    out = a.out_dir / f"results-{started:%Y-%m-%d-%H%M%S}.json"
+    a.results_dir.mkdir(parents=True, exist_ok=True)
+    out = a.results_dir / f"results-{started:%Y-%m-%d-%H%M%S}.json"
     out.write_text(json.dumps(results, indent=2, default=str))
     shown = results
     if a.merge:
-        shown = merge_runs(results, a.out_dir)
+        shown = merge_runs(results, a.results_dir)
         goal_rows = goals(shown)
         kept = [s["size"] for s in shown["sizes"] if s["size"] not in {x["size"] for x in results["sizes"]}]
         if kept:

@@ -38,7 +38,7 @@ def single(tmp_path_factory):
     """One run of 2000 detainers: one package, and the LESA ingest."""
     tmp = tmp_path_factory.mktemp("bench")
     out, md = tmp / "out", tmp / "RESULTS.md"
-    _run("--size", "2000", "--out-dir", str(out), "--results-md", str(md))
+    _run("--size", "2000", "--out-dir", str(out), "--results-dir", str(out), "--results-md", str(md))
     [path] = out.glob("results-*.json")
     return out, md, json.loads(path.read_text())
 
@@ -64,7 +64,8 @@ def test_run_quick_end_to_end(single):
 def test_parts_and_merge(single):
     """3000 detainers from three parts of 1000 (as 5M is built from five of 1M), merged with the 2000 run."""
     out, md, _ = single
-    _run("--size", "3000", "--part-size", "1000", "--merge", "--out-dir", str(out), "--results-md", str(md))
+    _run("--size", "3000", "--part-size", "1000", "--merge", "--out-dir", str(out), "--results-dir", str(out),
+         "--results-md", str(md))
     [path] = [p for p in out.glob("results-*.json") if json.loads(p.read_text())["sizes"][0]["size"] == "3k"]
     results = json.loads(path.read_text())
     assert results["failures"] == []
