@@ -1184,6 +1184,10 @@ def machine() -> dict:
         eng = create_engine(PG_ADMIN)
         with eng.connect() as conn:
             info["postgresql"] = conn.execute(text("SHOW server_version")).scalar()
+            # Server settings that shape the figures (a CI server may run without autovacuum, so tables
+            # loaded in the run are analysed by the import but never vacuumed).
+            info["postgresql_settings"] = {name: conn.execute(text(f"SHOW {name}")).scalar() for name in
+                                           ("autovacuum", "shared_buffers", "max_wal_size", "fsync")}
         eng.dispose()
     except Exception:  # noqa: BLE001
         info["postgresql"] = None
@@ -1215,7 +1219,9 @@ def results_md(results: dict, rows: list[dict], goal_rows: list[dict]) -> str:
         f"- **Machine:** {m.get('cpu')}, {m.get('cores')} cores, {m.get('ram_gb')} GB RAM; {m.get('os')} "
         f"({m.get('platform')})",
         f"- **Software:** Python {m.get('python')}, SQLite {m.get('sqlite')}, PostgreSQL {m.get('postgresql')}, "
-        f"polars {m.get('polars')}, DuckDB {m.get('duckdb')}, wrk {m.get('wrk')}",
+        f"polars {m.get('polars')}, DuckDB {m.get('duckdb')}, wrk {m.get('wrk')}"
+        + ("; PostgreSQL server " + ", ".join(f"{k} {v}" for k, v in m["postgresql_settings"].items())
+           if m.get("postgresql_settings") else ""),
         f"- **Data:** " + "; ".join(
             f"{s['size']}: {s['data'].get('detainers', 0):,} detainers, "
             f"{sum(s['data'].get('rows', {}).values()):,} package rows"

@@ -11,7 +11,7 @@ write them, less the source id (the import's own): the same values, read back th
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,11 +85,9 @@ def stage(path: Path, spec: FileSpec, rows: list[dict], hashes: list[str], deriv
     else:
         values = ((*given_of(row), row["source_row"], fingerprint, *derive(row))
                   for row, fingerprint in zip(rows, hashes))
-    lines = 0
+    lines = [0]
     if "is_detainer_line" in columns:
-        line = columns.index("is_detainer_line")
-        values = list(values)
-        lines = sum(1 for v in values if v[line])
+        values = _counting(values, columns.index("is_detainer_line"), lines)
     db = sqlite3.connect(path, isolation_level=None)
     try:
         db.execute("PRAGMA journal_mode = OFF")  # a scratch file: written once, by this process only
@@ -105,7 +103,15 @@ def stage(path: Path, spec: FileSpec, rows: list[dict], hashes: list[str], deriv
         db.execute("COMMIT")
     finally:
         db.close()
-    return Staged(path, len(rows), lines, identities)
+    return Staged(path, len(rows), lines[0], identities)
+
+
+def _counting(values: Iterable[tuple], at: int, count: list[int]) -> Iterator[tuple]:
+    """`values` as they are, adding to `count[0]` each one whose item `at` is true (as they pass)."""
+    for v in values:
+        if v[at]:
+            count[0] += 1
+        yield v
 
 
 def _write(db: sqlite3.Connection, table: str, columns: list[str], values: Iterable[tuple]) -> None:
