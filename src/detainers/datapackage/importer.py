@@ -215,12 +215,18 @@ class _PackageCheck:
         if problems:
             raise _Refused(problems)
 
+    def _joined(self) -> tuple[bool, object] | None:
+        """The thread's outcome once it has ended (None: the checks ran here, or were already taken)."""
+        if self.thread is None:
+            return None
+        self.thread.join()
+        self.thread = None
+        return self.outcome
+
     def done(self) -> Package:
         """The checked package, once the checks pass; raises _Refused with their problems."""
-        if self.thread is not None:
-            self.thread.join()
-            self.thread = None
-            ok, answer = self.outcome
+        if (outcome := self._joined()) is not None:
+            ok, answer = outcome
             if not ok:
                 raise answer
             self._refuse(answer)
@@ -228,12 +234,8 @@ class _PackageCheck:
 
     def refuse_if_found(self, failure: BaseException) -> None:
         """After `failure` while the checks ran: their problems instead, if they found any."""
-        if self.thread is not None:
-            self.thread.join()
-            self.thread = None
-            ok, answer = self.outcome
-            if ok and answer:
-                raise _Refused(answer) from failure
+        if (outcome := self._joined()) is not None and outcome[0] and outcome[1]:
+            raise _Refused(outcome[1]) from failure
 
 
 def _separate_readers(conn: Connection) -> bool:
