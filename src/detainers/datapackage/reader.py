@@ -331,15 +331,16 @@ def _decode(spec: FileSpec, data: bytes, problems: ProblemList) -> str | None:
 
 
 def _read_file(spec: FileSpec, data: bytes, problems: ProblemList, warnings: list[str]) -> list[dict]:
-    text = _decode(spec, data, problems)
-    if text is None:
+    if _decode(spec, data, problems) is None:
         return []
-    if "\0" in text:
-        line = text[: text.index("\0")].count("\n") + 1
+    if b"\0" in data:  # in UTF-8, only the NUL character has a zero byte
+        line = data[: data.index(b"\0")].count(b"\n") + 1
         problems.add(Problem(spec.name, line, None, None, "contains a NUL byte (expected plain CSV text)"))
         return []
-    # strict: a quote that is never closed is an error, not a cell that swallows the rest of the file
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    # Decoded again as the csv module reads it, a little at a time: a file-sized text buffer would hold four
+    # bytes per character. strict: a quote that is never closed is an error, not a cell that swallows the
+    # rest of the file.
+    reader = csv.reader(io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline=""), strict=True)
     try:
         header = next(reader, None)
     except csv.Error as exc:
