@@ -142,6 +142,30 @@ def test_role_changes_and_disabling_take_effect_on_the_next_request(fresh_site):
     assert sign_in(TestClient(fresh_site.app), "analyst").status_code == 401
 
 
+def test_the_session_is_looked_up_off_the_event_loop(fresh_site, monkeypatch):
+    """A request with a session cookie reads the session in a worker thread: a read that waits holds up
+    that request, not the event loop and every request in flight."""
+    import asyncio
+
+    from detainers.web import app as web_app
+
+    lookups = []
+    real = web_app.session_user
+
+    def spy(conn, sid):
+        try:
+            asyncio.get_running_loop()
+            lookups.append("event loop")
+        except RuntimeError:  # no loop runs in this thread
+            lookups.append("worker thread")
+        return real(conn, sid)
+
+    monkeypatch.setattr(web_app, "session_user", spy)
+    client = signed_in(fresh_site, "analyst")
+    assert client.get("/api/v1/me").json()["role"] == "analyst"
+    assert lookups and set(lookups) == {"worker thread"}
+
+
 def test_a_tampered_cookie_is_an_anonymous_visitor(site):
     client = TestClient(site.app, cookies={COOKIE: "forged.value"})
     response = client.get("/api/v1/me")

@@ -14,6 +14,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from detainers import __version__, audit
@@ -68,10 +69,9 @@ def create_app(settings: WebSettings) -> FastAPI:
         fresh = sid is None
         if fresh:
             sid = new_sid()
-        user = None
-        if not fresh:
-            with engine.connect() as conn:
-                user = session_user(conn, sid)
+        # Looked up in a worker thread, as the sync routes run: on the event loop, a read that waits (for
+        # the pool, the server, the disk) would hold up every request in flight, not only this one.
+        user = None if fresh else await run_in_threadpool(_signed_in, engine, sid)
         address = request.client.host if request.client else "unknown"
         request.state.principal = Principal(user, sid, address)
         request.state.set_sid = None  # a route that signs in or out puts the new id here
@@ -112,6 +112,12 @@ def create_app(settings: WebSettings) -> FastAPI:
     for module in (auth, api, pages, reports, admin, upload):
         app.include_router(module.router)
     return app
+
+
+def _signed_in(engine, sid: str):
+    """The user signed in under session id `sid`, if any (a read of its own)."""
+    with engine.connect() as conn:
+        return session_user(conn, sid)
 
 
 def _wants_json(request: Request) -> bool:
