@@ -82,3 +82,44 @@ def test_kept_answers_are_bounded():
     assert kept.get(("q", 4), "t") == b"1234"
     assert kept.get(("q", 4), "other token") is None
     assert sum(kept.get(("q", n), "t") is not None for n in range(5)) == 2  # 10 bytes hold two answers
+
+
+REPORT = "/api/v1/reports/non-cooperative?as_of=2019-11-01"
+
+
+def test_a_public_report_is_kept_until_a_write(fresh_site):
+    client = TestClient(fresh_site.app)
+    first = client.get(REPORT)
+    assert first.status_code == 200 and first.headers["content-type"] == "application/json"
+    assert first.json()["audience"] == "public" and first.json()["totals"]["people"] > 0
+    kept = fresh_site.app.state.answers
+    hits = kept.hits
+    assert client.get(REPORT).content == first.content and kept.hits == hits + 1
+    other_day = client.get("/api/v1/reports/non-cooperative?as_of=2019-06-01")  # another question
+    assert other_day.status_code == 200 and other_day.content != first.content and kept.hits == hits + 1
+    # A change no write path made is not seen (the kept answer stands)…
+    with fresh_site.engine.begin() as conn:
+        conn.execute(update(detainers).values(lifted_on=None, lift_reason=None, outcome="active", ended_on=None,
+                                              ended_fy=None))
+    assert client.get(REPORT).content == first.content
+    # …a write is: `detainers recompute` derives every outcome again and changes the token.
+    result = runner.invoke(cli, ["recompute", "--db", fresh_site.url])
+    assert result.exit_code == 0, result.output
+    after = client.get(REPORT)
+    assert after.status_code == 200 and after.content != first.content
+
+
+def test_a_restricted_report_is_built_and_audited_every_time(fresh_site):
+    from sqlalchemy import select
+
+    from detainers.store.schema import audit_log
+
+    analyst = signed_in(fresh_site, "analyst")
+    for _ in range(2):
+        response = analyst.get(REPORT + "&audience=restricted")
+        assert response.status_code == 200 and response.json()["audience"] == "restricted"
+    kept = getattr(fresh_site.app.state, "answers", None)  # made on first use
+    assert kept is None or not any(question[0].startswith("reports/") for question, _token in kept._kept)
+    with fresh_site.engine.connect() as conn:
+        views = conn.execute(select(audit_log.c.action).where(audit_log.c.action == "view.report")).all()
+    assert len(views) == 2

@@ -1,4 +1,4 @@
-"""Answers of the JSON API kept in memory while the records stay the same.
+"""Answers of the JSON API kept in memory while the records stay the same (statistics, public reports).
 
 The statistics a dashboard asks for are the same between loads, and a load happens every few days
 while the questions come many times a second. An answer is kept under its question and the records'
