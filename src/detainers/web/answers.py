@@ -13,7 +13,12 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 
+from collections.abc import Callable
+
 from fastapi import Request
+from sqlalchemy import Connection
+
+from detainers.store import version
 
 #: Bounds for one server process.
 MAX_ANSWERS = 256
@@ -71,3 +76,16 @@ def of(request: Request) -> Answers:
 
 
 _MAKING = threading.Lock()
+
+
+def kept_or_made(request: Request, conn: Connection, question: tuple, make: Callable[[], bytes]) -> bytes:
+    """The answer kept for `question` under the records' version token, read first on `conn` (an answer
+    is then never kept under a newer token than its data); else `make()`'s, kept under that token."""
+    kept = of(request)
+    token = version.current(conn)
+    body = kept.get(question, token) if token else None
+    if body is None:
+        body = make()
+        if token:
+            kept.put(question, token, body)
+    return body

@@ -24,7 +24,6 @@ from detainers.errors import InputError
 from detainers.model import Outcome
 from detainers.offenses import classify as classify_charge
 from detainers.privacy import Keyer, installation_secret
-from detainers.store import version
 from detainers.store.schema import facilities as facilities_table
 from detainers.web import answers
 from detainers.web import api_models as m
@@ -210,19 +209,16 @@ def stats_outcomes(
     dims = tuple(dict.fromkeys(by)) if by else ("jurisdiction",)
     ids = tuple(dict.fromkeys(jurisdiction or ()))
     query = OutcomeQuery(dims, cohort, date_from, date_to, ids, region)
-    kept = answers.of(request)
     with engine.connect() as conn:
-        token = version.current(conn)  # read first: an answer is never kept under a newer token than its data
-        body = kept.get(("stats/outcomes", query), token) if token else None
-        if body is None:
+        def made() -> bytes:
             check_known(conn, ids, region, flag="")
             rows = outcome_stats(conn, query)
             answer = m.OutcomeStats.model_validate(
                 {**_labelled(conn), "cohort": cohort, "by": list(dims), "from": date_from, "to": date_to,
                  "definitions": STATS_DEFINITIONS, "rows": rows})
-            body = answer.model_dump_json(by_alias=True, exclude_unset=True).encode()
-            if token:
-                kept.put(("stats/outcomes", query), token, body)
+            return answer.model_dump_json(by_alias=True, exclude_unset=True).encode()
+
+        body = answers.kept_or_made(request, conn, ("stats/outcomes", query), made)
     return Response(body, media_type="application/json")
 
 

@@ -36,7 +36,6 @@ from detainers.errors import InputError
 from detainers.fiscal import fiscal_year, fiscal_year_bounds
 from detainers.reports import declined, noncooperative, policy_change, rearrest, transfers
 from detainers.reports.suppress import is_marker
-from detainers.store import version
 from detainers.store.schema import detainers, facilities, jurisdictions, policies, regions, sources
 from detainers.web import answers
 from detainers.web.api_models import ApiError
@@ -589,15 +588,10 @@ def _json_endpoint(spec: ReportSpec):
         # The public answer is kept while the records stay the same (web/answers.py), as the statistics
         # are: a report over millions of detainers takes seconds to build. Today's date is part of the
         # question, as a report may count up to today when no day is given.
-        kept = answers.of(kwargs["request"])
         question = (f"reports/{spec.name}", tuple(sorted(values.items())), date.today())
         with _transaction(kwargs["eng"], aud) as conn:
-            token = version.current(conn)  # read first: an answer is never kept under a newer token than its data
-            body = kept.get(question, token) if token else None
-            if body is None:
-                body = JSONResponse(spec.run(conn, values, aud)).body
-                if token:
-                    kept.put(question, token, body)
+            body = answers.kept_or_made(kwargs["request"], conn, question,
+                                        lambda: JSONResponse(spec.run(conn, values, aud)).body)
         return Response(body, media_type="application/json")
 
     endpoint.__signature__ = _signature(spec, inspect.Parameter("request", inspect.Parameter.KEYWORD_ONLY,
