@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-
 from collections.abc import Callable
 
 from fastapi import Request
