@@ -58,6 +58,19 @@ def check_package(conn: Connection, pkg: Package, *, stored_links: bool | None =
     return problems
 
 
+def file_alone(pkg: Package, name: str) -> bool:
+    """Whether the rows of one file pass the checks that need nothing but them (lengths, and the
+    checks of each row across its columns), as `check_package` makes them."""
+    problems = ProblemList()
+    one = Package(pkg.path, {name: pkg.files[name]}, pkg.sha256, read_by_spec=pkg.read_by_spec)
+    _check_lengths(one, problems)
+    if name == "bookings.csv":
+        _check_booking_dates(one, problems)
+    elif name == "charges.csv":
+        _check_charges(one, problems)
+    return not problems
+
+
 def _longest(values: list) -> int:
     """The length of the longest text among `values` (0 if none)."""
     try:

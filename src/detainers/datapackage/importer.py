@@ -116,17 +116,18 @@ def import_package(engine: Engine, path: Path, *, actor: str | None = None,
     return result
 
 
-def _staging(engine: Engine, scratch: ExitStack) -> tuple[Path | None, frozenset[str]]:
-    """Where work on other cores may stage rows for a first load on SQLite (`stored`), and of which
-    tables: those still empty (only an empty table can take a staged file whole). Removed on leaving
-    `scratch`."""
-    if engine.dialect.name != "sqlite" or parallel.cores() < 2:
-        return None, frozenset()
+def _staging(engine: Engine, scratch: ExitStack) -> tuple[Path | None, frozenset[str], str]:
+    """Where work on other cores may stage rows for a first load (`stored`), of which tables (those still
+    empty: only an empty table can take a staged file whole), and in which kind of file (a SQLite
+    database, or COPY text for PostgreSQL). Removed on leaving `scratch`."""
+    kind = {"sqlite": stored.SQLITE, "postgresql": stored.COPY_TEXT}.get(engine.dialect.name)
+    if kind is None or parallel.cores() < 2:
+        return None, frozenset(), ""
     with engine.connect() as conn:
         empty = frozenset(name for name in stored.STAGEABLE if _empty(conn, schema.metadata.tables[name]))
     if not empty:
-        return None, frozenset()
-    return Path(scratch.enter_context(tempfile.TemporaryDirectory(prefix="detainers-import-"))), empty
+        return None, frozenset(), ""
+    return Path(scratch.enter_context(tempfile.TemporaryDirectory(prefix="detainers-import-"))), empty, kind
 
 
 def _empty(conn: Connection, table) -> bool:
@@ -330,8 +331,8 @@ def _write_rows(conn: Connection, pkg: Package | PackageReading, source_id: int,
             # checked.
             if elsewhere is None and spec.name in ("bookings.csv", "detainers.csv") and _derive_elsewhere(
                     pkg, only_bookings):
-                stage_to = (pkg.stage_to / "detainers.db" if "detainers" in pkg.stage_tables
-                            and len(pkg.rows("detainers.csv")) >= stored.STAGE_FROM else None)
+                stage_to = (pkg.stage_path("detainers") if len(pkg.rows("detainers.csv")) >= stored.STAGE_FROM
+                            else None)
                 elsewhere = parallel.in_child(_derive_all, pkg.rows("detainers.csv"), pkg.rows("bookings.csv"),
                                               pkg.hashes("detainers.csv"), stage_to)
             if spec.name == "detainers.csv" and checked is not None:
@@ -353,6 +354,8 @@ def _write_rows(conn: Connection, pkg: Package | PackageReading, source_id: int,
             if staged is not None and _empty(conn, table):
                 written = _insert_staged(conn, table, rows, staged, source_id)
             else:
+                if staged is not None:  # the table was written to since the load began: merge row by row
+                    rows = pkg.whole(spec.name)[0]
                 if spec.name == "detainers.csv" and deriver is None:
                     deriver = _detainer_deriver(conn, rows, pkg.rows("bookings.csv") if only_bookings else None,
                                                 scan_above)

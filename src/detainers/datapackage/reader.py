@@ -67,8 +67,13 @@ class Package:
         """A package read whole has no staged copies (`PackageReading.staged`)."""
         return None
 
-    #: Where work on other cores may stage rows, and of which tables (`PackageReading.stage_to`): none.
-    stage_to, stage_tables = None, frozenset()
+    def whole(self, name: str) -> tuple[list[dict], list[str] | None]:
+        """The rows of one file with every column, and their fingerprints (`PackageReading.whole`)."""
+        return self.rows(name), self.hashes(name)
+
+    def stage_path(self, table: str) -> None:
+        """A package read whole stages nothing (`PackageReading.stage_path`)."""
+        return None
 
 
 def row_hash(values: tuple) -> str:
@@ -167,10 +172,12 @@ class PackageReading:
     result. Use it as a context manager: leaving stops the workers.
 
     `staging()`, if given, is asked (only when the files are read in worker processes) where the workers
-    may stage rows and of which tables (`stored.stage`; the caller removes the folder after the load).
+    may stage rows, of which tables and in which kind of file (`stored.stage`; the caller removes the
+    folder after the load).
     """
 
-    def __init__(self, path: Path, staging: Callable[[], tuple[Path | None, frozenset[str]]] | None = None) -> None:
+    def __init__(self, path: Path,
+                 staging: Callable[[], tuple[Path | None, frozenset[str], str]] | None = None) -> None:
         self.path = Path(path)
         present = _package_files(self.path)
         self.specs = [spec for spec in FILES if spec.name in present]
@@ -191,10 +198,10 @@ class PackageReading:
         workers = min(len(self.specs), parallel.cores())
         #: Where rows of `stage_tables` are staged by work on other cores (`stored.stage`): the files, as
         #: they are read (detainers, by the importer's derivation).
-        self.stage_to, self.stage_tables = None, frozenset()
+        self.stage_to, self.stage_tables, self.stage_kind = None, frozenset(), ""
         if workers >= 2 and self.bytes >= PARALLEL_FROM:
             if staging is not None:
-                self.stage_to, self.stage_tables = staging()
+                self.stage_to, self.stage_tables, self.stage_kind = staging()
             self._pool = parallel.pool(workers)
             self._futures = {spec.name: self._pool.submit(_read_one, spec.name, self._paths[spec.name],
                                                           self._stage_file(spec))
@@ -203,9 +210,15 @@ class PackageReading:
     def _stage_file(self, spec: FileSpec) -> Path | None:
         """Where the process reading `spec`'s file stages its rows (detainers: not there, as their derived
         values are worked out once bookings are read too)."""
-        if self.stage_to is None or spec.table not in self.stage_tables or spec.table == "detainers":
+        if spec.table == "detainers":
             return None
-        return self.stage_to / f"{spec.table}.db"
+        return self.stage_path(spec.table)
+
+    def stage_path(self, table: str) -> Path | None:
+        """Where the rows of `table` are to be staged (None: not staged)."""
+        if self.stage_to is None or table not in self.stage_tables:
+            return None
+        return self.stage_to / f"{table}{self.stage_kind}"
 
     def __enter__(self) -> "PackageReading":
         return self
@@ -238,9 +251,19 @@ class PackageReading:
         """The staged copy of `rows(name)` (`stored.Staged`), if the process that read it made one."""
         return self._result(name)[6] if name in self._paths else None
 
+    def whole(self, name: str) -> tuple[list[dict], list[str]]:
+        """The rows of one file with every column, and their fingerprints: read again here if the process
+        that staged the file sent back only some columns (`stored.kept`)."""
+        if name not in self._paths:
+            return [], None
+        if self._result(name)[5] is None:
+            self._read[name] = _read_one(name, self._paths[name])
+        return self.rows(name), self.hashes(name)
+
     def rows(self, name: str) -> list[dict]:
         """The rows of one file, once it is read (empty when the package does not have it); raises
-        Unreadable as soon as any file read so far has problems."""
+        Unreadable as soon as any file read so far has problems. The rows of a staged file may hold only
+        the columns `stored.kept` keeps."""
         if name not in self._paths:
             return []
         rows = self._result(name)[0]
@@ -275,7 +298,8 @@ class PackageReading:
 def _read_one(name: str, path: Path, stage_to: Path | None = None) -> tuple:
     """One package file: its rows, problems (and how many more), warnings, SHA-256 digest, the rows'
     fingerprints (made here, where a large package is read on another core, rather than as it is written),
-    and, when `stage_to` is given and the file is large and has no problems, its staged copy there."""
+    and, when `stage_to` is given and the file is large and has no problems, its staged copy there; the
+    rows of a staged file are then only what `stored.kept` keeps of them, and their fingerprints None."""
     spec = FILES_BY_NAME[name]
     data = path.read_bytes()
     problems = ProblemList()
@@ -284,10 +308,15 @@ def _read_one(name: str, path: Path, stage_to: Path | None = None) -> tuple:
     hashes = [] if problems else fingerprints(spec, rows)
     staged = None
     if stage_to is not None and not problems:
-        from detainers.datapackage import stored
+        from detainers.datapackage import checks, stored
 
         if len(rows) >= stored.STAGE_FROM:
             staged = stored.stage(stage_to, spec, rows, hashes)
+            # What the import needs of the rows now is what the checks across files read: only that is
+            # sent back, once the checks of this file alone pass (if not, all of it, to tell them).
+            one = Package(path.parent, {name: PackageFile(spec, rows, "")}, "", read_by_spec=True)
+            if checks.file_alone(one, name):
+                rows, hashes = stored.kept(spec, rows), None
     return rows, problems.items, problems.more, warnings, hashlib.sha256(data).digest(), hashes, staged
 
 

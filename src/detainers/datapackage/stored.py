@@ -1,11 +1,16 @@
 """How a package row is stored: its columns, the values derived from it, and a staged copy.
 
-A large first load on SQLite spends most of its time handing values to SQLite one row at a time. The
+A large first load spends most of its time handing values to the database one row at a time. The
 processes that read the files (and the one that links detainers to bookings) can do that part: each
 writes the rows of its file, exactly as they will be stored, into a staging file of its own, and the
-import copies a whole staging file into its table with one statement, inside its transaction
-(`bulk.insert_staged`), while it does other work. A staged file holds the rows as `_upsert` would
-write them, less the source id (the import's own): the same values, read back the same.
+import copies a whole staging file into its table inside its transaction (`bulk.insert_staged`):
+on SQLite a database file copied with one statement, on PostgreSQL the text of a COPY, sent as it
+is. A staged file holds the rows as `_upsert` would write them, less the source id (the import's
+own): the same values, read back the same.
+
+The process that staged a file then sends back only the columns that checks across files need
+(`KEPT`), once it has made the checks of that file alone: rows sent between processes are pickled
+and unpickled, and at a national size that costs more than reading them.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from pathlib import Path
 from detainers import outcomes
 from detainers.datapackage.spec import IDENTITY_COLUMNS, FileSpec
 from detainers.offenses import active_version, classify
-from detainers.store import bulk  # noqa: F401 (registers how dates are written, here as in the import)
+from detainers.store import bulk  # also registers how dates are written to SQLite, here as in the import
 
 #: From this many rows, a file read on another core is also staged there (below, staging costs more
 #: than it saves).
@@ -29,6 +34,13 @@ STAGEABLE = frozenset({"people", "bookings", "detainers", "charges"})
 
 #: The staging file's table of rows, and (people) of identity fields.
 ROWS, IDENTITIES = "staged", "identities"
+
+#: Staging files: a SQLite database, or (PostgreSQL) COPY text (`bulk.staged_part`).
+SQLITE, COPY_TEXT = ".db", ".tsv"
+
+#: Of a file whose rows are staged, the columns the checks across files read (with `source_row`);
+#: the other files are sent whole.
+KEPT = {"people.csv": ("person_id",), "charges.csv": ("booking_id", "detainer_id")}
 
 
 @dataclass(frozen=True)
@@ -72,7 +84,8 @@ def derivation(table: str, deriver=None) -> tuple[tuple[str, ...], Callable[[dic
 
 def stage(path: Path, spec: FileSpec, rows: list[dict], hashes: list[str], deriver=None) -> Staged:
     """Write `rows` (with their fingerprints `hashes`) as they are to be stored into a new staging file at
-    `path`; people's identity fields go to a table of their own."""
+    `path` (its suffix says which kind: SQLITE or COPY_TEXT); people's identity fields go to a table of
+    their own."""
     from detainers.datapackage.reader import getter
 
     derived, derive = derivation(spec.table, deriver)
@@ -88,6 +101,12 @@ def stage(path: Path, spec: FileSpec, rows: list[dict], hashes: list[str], deriv
     lines = [0]
     if "is_detainer_line" in columns:
         values = _counting(values, columns.index("is_detainer_line"), lines)
+    if path.suffix == COPY_TEXT:
+        _write_text(bulk.staged_part(path, ROWS), columns, values)
+        identities = 0
+        if spec.table == "people":
+            identities = _write_text(bulk.staged_part(path, IDENTITIES), _IDENTITY_COLUMNS, _identities(rows))
+        return Staged(path, len(rows), lines[0], identities)
     db = sqlite3.connect(path, isolation_level=None)
     try:
         db.execute("PRAGMA journal_mode = OFF")  # a scratch file: written once, by this process only
@@ -96,14 +115,49 @@ def stage(path: Path, spec: FileSpec, rows: list[dict], hashes: list[str], deriv
         _write(db, ROWS, columns, values)
         identities = 0
         if spec.table == "people":
-            given = [(r["person_id"], r["name"], r["date_of_birth"], r["source_row"]) for r in rows
-                     if r["name"] is not None or r["date_of_birth"] is not None]
-            _write(db, IDENTITIES, ["person_id", "name", "date_of_birth", "source_row"], given)
+            given = list(_identities(rows))
+            _write(db, IDENTITIES, _IDENTITY_COLUMNS, given)
             identities = len(given)
         db.execute("COMMIT")
     finally:
         db.close()
     return Staged(path, len(rows), lines[0], identities)
+
+
+_IDENTITY_COLUMNS = ["person_id", "name", "date_of_birth", "source_row"]
+
+
+def _identities(rows: list[dict]) -> Iterator[tuple]:
+    """The identity fields of the people of `rows` who have any (`_IDENTITY_COLUMNS`)."""
+    return ((r["person_id"], r["name"], r["date_of_birth"], r["source_row"]) for r in rows
+            if r["name"] is not None or r["date_of_birth"] is not None)
+
+
+def _write_text(path: Path, columns: list[str], values: Iterable[tuple]) -> int:
+    """COPY text of `values` at `path`, after a first line naming the columns; returns how many rows."""
+    count = 0
+    line = bulk.copy_line
+    with path.open("w", encoding="utf-8", newline="") as out:
+        out.write("\t".join(columns) + "\n")
+        batch = []
+        for v in values:
+            batch.append(line(v))
+            if len(batch) == 10_000:
+                out.writelines(batch)
+                count += len(batch)
+                batch.clear()
+        out.writelines(batch)
+        count += len(batch)
+    return count
+
+
+def kept(spec: FileSpec, rows: list[dict]) -> list[dict]:
+    """What is sent back of a staged file's rows: the columns of `KEPT` that have a value, and
+    `source_row` (all of them, for a file not in `KEPT`)."""
+    names = KEPT.get(spec.name)
+    if names is None:
+        return rows
+    return [{"source_row": r["source_row"], **{n: r[n] for n in names if r[n] is not None}} for r in rows]
 
 
 def _counting(values: Iterable[tuple], at: int, count: list[int]) -> Iterator[tuple]:

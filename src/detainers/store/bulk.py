@@ -62,13 +62,16 @@ _STAGED_PREFIX = "staged_"
 
 
 def insert_staged(conn: Connection, table: Table, staged: Path, source: str, constants: dict[str, object]) -> int:
-    """SQLite: copy every row of table `source` of a staging file (`datapackage.stored.stage`) into
-    `table`, with `constants` (column: value) added to each, in one statement; returns how many.
+    """Copy every row of table `source` of a staging file (`datapackage.stored.stage`) into `table`, with
+    `constants` (column: value) added to each; returns how many.
 
-    SQLite copies the rows itself, without handing them to Python and back, and lets other threads
-    run meanwhile. The file stays attached until `detach_staged`, after the transaction ends (SQLite
-    cannot detach a file a transaction has read).
+    SQLite copies the rows of a staging database itself, in one statement, without handing them to
+    Python and back, and lets other threads run meanwhile. The file stays attached until
+    `detach_staged`, after the transaction ends (SQLite cannot detach a file a transaction has read).
+    PostgreSQL is sent the COPY text of `staged_part(staged, source)` as it is, a block at a time.
     """
+    if _dialect(conn) == "postgresql":
+        return _copy_staged(conn, table, staged_part(staged, source), constants)
     driver = conn.connection.driver_connection
     alias = _STAGED_PREFIX + staged.stem
     if alias not in _attached(driver):
@@ -81,6 +84,62 @@ def insert_staged(conn: Connection, table: Table, staged: Path, source: str, con
     cursor = driver.execute(f'INSERT INTO main."{table.name}" ({names}) SELECT {picked} FROM "{alias}"."{source}"',
                             tuple(constants.values()))
     return cursor.rowcount
+
+
+def staged_part(staged: Path, source: str) -> Path:
+    """The file of COPY text staged at `staged` (PostgreSQL) that holds the rows of table `source`."""
+    return staged.with_name(f"{staged.stem}.{source}{staged.suffix}")
+
+
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def copy_value(value) -> str:
+    """One value as PostgreSQL's COPY text takes it (as psycopg would send it): NULL as \\N, booleans as
+    t/f, dates ISO, and in text a backslash, tab, newline or carriage return escaped."""
+    if value is None:
+        return "\\N"
+    if value is True:
+        return "t"
+    if value is False:
+        return "f"
+    if isinstance(value, str):
+        return value.translate(_ESCAPES)
+    if isinstance(value, (int, date)) and not isinstance(value, datetime):
+        return str(value)
+    raise TypeError(f"cannot stage a {type(value).__name__} as COPY text: {value!r}")
+
+
+def copy_line(values: Sequence) -> str:
+    """One row of COPY text, ending in a newline (the only newline in it: those in values are escaped)."""
+    return "\t".join(map(copy_value, values)) + "\n"
+
+
+#: Bytes of staged COPY text sent to PostgreSQL at a time.
+_COPY_BLOCK = 8 << 20
+
+
+def _copy_staged(conn: Connection, table: Table, path: Path, constants: dict[str, object]) -> int:
+    """PostgreSQL: COPY the staged text at `path` (a first line naming its columns) into `table`, each row
+    led by `constants`."""
+    lead = "".join(copy_value(v) + "\t" for v in constants.values()).encode()
+    count = 0
+    cursor = conn.connection.driver_connection.cursor()
+    with path.open("rb") as f:
+        columns = [*constants, *f.readline().decode("utf-8").rstrip("\n").split("\t")]
+        with cursor.copy(f'COPY "{table.name}" ({", ".join(columns)}) FROM STDIN') as copy:
+            left = b""
+            while block := f.read(_COPY_BLOCK):
+                block = left + block
+                cut = block.rfind(b"\n") + 1
+                block, left = block[:cut], block[cut:]
+                if block:
+                    count += block.count(b"\n")
+                    copy.write(lead + block[:-1].replace(b"\n", b"\n" + lead) + b"\n")
+            if left:
+                raise ValueError(f"{path} ends in the middle of a row")
+    cursor.close()
+    return count
 
 
 def detach_staged(conn: Connection) -> None:
