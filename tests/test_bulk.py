@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 import pytest
 from sqlalchemy import inspect, select, func
 
@@ -80,3 +82,50 @@ def test_large_writes_get_a_bigger_sqlite_cache_and_give_it_back(tmp_path):
         raise RuntimeError("a load that fails")
     assert driver.execute("PRAGMA cache_size").fetchone()[0] == usual  # the same connection, put back
     engine.dispose()
+
+
+NASTY = [
+    ("plain", None, date(2019, 1, 2), 7, True),
+    ("tab\there", "back\\slash", None, 0, False),
+    ("new\nline", "carriage\rreturn", date(1950, 1, 1), -3, None),
+    ("\\N", "looks like NULL", None, None, True),  # a value that reads as NULL unless escaped
+    ("\\.", "ends COPY data on a line of its own", None, 1, False),
+    ("ünïcödé — ✓", "", date(2100, 12, 31), 2**40, True),
+]
+
+
+@pytest.mark.parametrize("rows", [NASTY, [NASTY[0]] * 3, NASTY[1:2]], ids=["mixed", "no-escapes", "one-tab"])
+def test_copy_text_is_copy_line_row_by_row(rows):
+    assert bulk.copy_text(rows, 5) == "".join(bulk.copy_line(r) for r in rows)
+
+
+def test_copy_text_refuses_values_it_cannot_write():
+    with pytest.raises(TypeError, match="datetime"):
+        bulk.copy_text([("a", datetime(2020, 1, 1, 12, 0))], 2)
+
+
+def test_staged_copy_text_reads_back_as_the_values_it_was_made_from(pg_database, tmp_path):
+    """What a reading process stages for PostgreSQL is read back value for value, escapes and all, with
+    the import's constants (the source id) leading each row."""
+    from sqlalchemy import BigInteger, Boolean, Column, Date, Integer, MetaData, Table, Text, create_engine
+
+    if pg_database is None:
+        pytest.skip("PostgreSQL is not among DETAINERS_TEST_BACKENDS")
+    engine = create_engine(pg_database)
+    meta = MetaData()
+    table = Table("copy_check", meta, Column("source_id", Integer), Column("i", Integer), Column("a", Text),
+                  Column("b", Text), Column("d", Date), Column("n", BigInteger), Column("f", Boolean))
+    rows = [(i, *r) for i, r in enumerate(NASTY)]
+    staged = tmp_path / "copy_check.tsv"
+    bulk.staged_part(staged, "staged").write_text("i\ta\tb\td\tn\tf\n" + bulk.copy_text(rows, 6),
+                                                  encoding="utf-8")
+    try:
+        with engine.begin() as conn:
+            meta.create_all(conn)
+            assert bulk.insert_staged(conn, table, staged, "staged", {"source_id": 42}) == len(rows)
+            back = conn.execute(select(*table.c).order_by(table.c.i)).all()
+        assert [tuple(r) for r in back] == [(42, *r) for r in rows]
+    finally:
+        with engine.begin() as conn:
+            meta.drop_all(conn)
+        engine.dispose()

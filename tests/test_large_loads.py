@@ -305,3 +305,79 @@ def test_stopping_forked_work_ends_its_process(tmp_path):
     child.stop()
     assert multiprocessing.active_children() == []
     assert child.exitcode == -signal.SIGKILL  # ended, not left to sleep its minute out
+
+
+def test_a_staged_file_whose_table_was_written_meanwhile_is_merged_from_all_its_columns(
+        db_url, sqlite_template, tmp_path, monkeypatch):
+    """The reading processes send back only some columns of a staged file; if its table is no longer
+    empty when the file's turn comes, the file is read again whole and merged row by row: the same
+    database as writing it from here."""
+    from detainers.datapackage import stored
+
+    write_demo_package(tmp_path / "demo")
+    engine = open_store(db_url)
+    import_package(engine, tmp_path / "demo")
+    here = _without_sources(_stored(engine))
+    engine.dispose()
+
+    fresh_database(db_url, sqlite_template)
+    monkeypatch.setattr(reader, "PARALLEL_FROM", 0)
+    monkeypatch.setattr(importer, "DERIVE_ELSEWHERE_FROM", 0)
+    monkeypatch.setattr(stored, "STAGE_FROM", 0)
+    real_staging, kept = importer._staging, []
+
+    def staging(engine, scratch):
+        answer = real_staging(engine, scratch)
+        # From now on every table looks written to by someone else.
+        monkeypatch.setattr(importer, "_empty", lambda conn, table: False)
+        return answer
+
+    monkeypatch.setattr(importer, "_staging", staging)
+    engine = open_store(db_url)
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(reader.PackageReading, "whole", _counting_whole(kept))
+        result = import_package(engine, tmp_path / "demo")
+    # Sent back slim (people without birth years, charges without descriptions), then read again whole.
+    assert {"people.csv": (False, True), "charges.csv": (False, True)}.items() <= dict(kept).items()
+    assert result.files["charges.csv"].added == len(here["charges"]) > 100
+    assert _without_sources(_stored(engine)) == here
+    engine.dispose()
+
+
+def _counting_whole(calls: list):
+    real = reader.PackageReading.whole
+
+    column = {"people.csv": "birth_year", "charges.csv": "description"}
+
+    def whole(self, name):
+        before = column.get(name, "source_row") in self.rows(name)[0]
+        rows, hashes = real(self, name)
+        calls.append((name, (before, column.get(name, "source_row") in rows[0] and hashes is not None)))
+        return rows, hashes
+
+    return whole
+
+
+def test_a_bulk_load_turns_the_cycle_collector_off_and_back_on(engine, tmp_path):
+    import gc
+
+    from detainers.datapackage import parallel
+
+    assert gc.isenabled()
+    with parallel.bulk_objects():
+        assert not gc.isenabled()
+        with parallel.bulk_objects():  # a second load at once (another thread)
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the first still runs
+        assert parallel.Child(gc.isenabled).result() is False  # forked work starts with it off
+    assert gc.isenabled()
+    write_demo_package(tmp_path / "demo")
+    import_package(engine, tmp_path / "demo")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with parallel.bulk_objects():
+            pass
+        assert not gc.isenabled()  # left as it was found
+    finally:
+        gc.enable()

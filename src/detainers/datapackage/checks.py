@@ -134,8 +134,12 @@ def _check_stored_detainers(conn, pkg, problems, stored_links: bool | None) -> N
 def _known(conn, pkg, parent_file, key, table, children, problems) -> None:
     """Check that every child reference names a parent in the package or database."""
     in_package = {r[key] for r in pkg.rows(parent_file)}
-    wanted = {r[key] for f, col in children for r in pkg.rows(f) if r.get(col) is not None}
-    in_db = set(existing_rows(conn, table, key, wanted - in_package))
+    wanted = {r.get(col) for f, col in children for r in pkg.rows(f)}
+    wanted.discard(None)
+    outside = wanted - in_package
+    in_db = set(existing_rows(conn, table, key, outside))
+    if outside <= in_db:
+        return  # the usual case: every reference resolves (told row by row below when one does not)
     known = in_package | in_db
     for file_name, col in children:
         for row in pkg.rows(file_name):
@@ -149,10 +153,12 @@ def _bookings(conn, pkg, problems) -> dict[str, tuple]:
     """Every booking the package refers to: {booking_id: (person_id, facility_id, booked_on, released_on)}."""
     mapping = {r["booking_id"]: (r["person_id"], r["facility_id"], r["booked_on"], r["released_on"])
                for r in pkg.rows("bookings.csv")}
-    wanted = {r["booking_id"] for f in ("charges.csv", "detainers.csv") for r in pkg.rows(f)
-              if r.get("booking_id") is not None} - set(mapping)
-    mapping.update(existing_rows(conn, bookings, "booking_id", wanted,
+    named = {r.get("booking_id") for f in ("charges.csv", "detainers.csv") for r in pkg.rows(f)}
+    named.discard(None)
+    mapping.update(existing_rows(conn, bookings, "booking_id", named - mapping.keys(),
                                  "person_id", "facility_id", "booked_on", "released_on"))
+    if named <= mapping.keys():
+        return mapping  # the usual case: every booking named is known
     for file_name in ("charges.csv", "detainers.csv"):
         for row in pkg.rows(file_name):
             value = row.get("booking_id")

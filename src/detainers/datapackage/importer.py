@@ -91,6 +91,7 @@ def import_package(engine: Engine, path: Path, *, actor: str | None = None,
     if stage is not None:
         stage("reading")
     with ExitStack() as scratch:
+        scratch.enter_context(parallel.bulk_objects())
         reading = scratch.enter_context(PackageReading(path, staging=lambda: _staging(engine, scratch)))
         try:
             with interrupted.guard(engine, "import", str(path)) as mark, engine.connect() as conn:
@@ -161,7 +162,7 @@ def _import_reading(conn: Connection, reading: PackageReading, sha: str,
         stage("writing")
     try:
         with bulk.large_write(conn, reading.bytes // _BYTES_PER_ROW):
-            _write_files(conn, reading, source_id, result, stage, checked=check.start)
+            _write_files(conn, reading, source_id, result, stage, checked=check.start, check_late=check.beside)
     except Exception as exc:
         check.refuse_if_found(exc)
         raise
@@ -193,12 +194,14 @@ class _PackageCheck:
         self.pkg: Package | None = None
         self.thread: threading.Thread | None = None
         self.outcome: tuple[bool, object] | None = None  # (ok, problems or the error)
+        #: Whether the checks run in a thread beside the writes (else here, before them).
+        self.beside = reading.bytes >= reader.PARALLEL_FROM and _separate_readers(conn)
 
     def start(self) -> None:
         self.pkg = self.reading.package()
         if self.stage is not None:
             self.stage("checking")
-        if self.reading.bytes >= reader.PARALLEL_FROM and _separate_readers(self.conn):
+        if self.beside:
             self.thread = threading.Thread(target=self._run, args=(self.conn.engine,), name="package check",
                                            daemon=True)
             self.thread.start()
@@ -294,11 +297,13 @@ class _Touched:
 
 
 def _write_files(conn: Connection, pkg: Package | PackageReading, source_id: int, result: ImportResult,
-                 stage: Callable[[str], None] | None, checked: Callable[[], None] | None = None) -> None:
-    """Write the rows of every file, then derive what they change. `checked()`: as for `_write_rows`."""
+                 stage: Callable[[str], None] | None, checked: Callable[[], None] | None = None,
+                 check_late: bool = False) -> None:
+    """Write the rows of every file, then derive what they change. `checked()`, `check_late`: as for
+    `_write_rows`."""
     # Into a database with no bookings, the bookings stored once written are exactly the package's.
     no_bookings = conn.execute(select(bookings.c.booking_id).limit(1)).first() is None
-    touched = _write_rows(conn, pkg, source_id, result, no_bookings, checked=checked)
+    touched = _write_rows(conn, pkg, source_id, result, no_bookings, checked=checked, check_late=check_late)
     if stage is not None:
         stage("deriving outcomes")
     # Detainers already stored whose people have new or changed bookings may link or end differently now
@@ -313,13 +318,16 @@ def _write_files(conn: Connection, pkg: Package | PackageReading, source_id: int
 
 def _write_rows(conn: Connection, pkg: Package | PackageReading, source_id: int, result: ImportResult,
                 only_bookings: bool, new_tables: frozenset[str] = frozenset(),
-                scan_above: int | None = _SCAN_ABOVE, checked: Callable[[], None] | None = None) -> _Touched:
+                scan_above: int | None = _SCAN_ABOVE, checked: Callable[[], None] | None = None,
+                check_late: bool = False) -> _Touched:
     """Upsert each file of `pkg` in dependency order, deriving detainers' outcomes as they are written.
 
     `only_bookings`: the bookings of `pkg` are every booking stored once these are written (a database
     that had none). Tables in `new_tables` hold no row that shares a key with these (skip looking for one).
     `checked()`, if given, is called before any detainer is written (or at the end, without detainers);
-    it may raise to stop the load.
+    it may raise to stop the load. `check_late`: it starts checks that run beside the writes, so it is
+    called once the detainers' values worked out on another core are in (the checks then share the
+    cores with the writes rather than with that work, which the writes wait for).
     """
     touched = _Touched()
     elsewhere = None  # the detainers' derived values, worked out on another core
@@ -335,7 +343,7 @@ def _write_rows(conn: Connection, pkg: Package | PackageReading, source_id: int,
                             else None)
                 elsewhere = parallel.in_child(_derive_all, pkg.rows("detainers.csv"), pkg.rows("bookings.csv"),
                                               pkg.hashes("detainers.csv"), stage_to)
-            if spec.name == "detainers.csv" and checked is not None:
+            if spec.name == "detainers.csv" and checked is not None and not (check_late and elsewhere):
                 checked()  # before anything is derived from the package
                 checked = None
             if not rows:
@@ -343,7 +351,12 @@ def _write_rows(conn: Connection, pkg: Package | PackageReading, source_id: int,
             deriver = None
             staged = pkg.staged(spec.name)
             if spec.name == "detainers.csv" and elsewhere is not None:
-                derived = elsewhere.result()
+                try:
+                    derived = elsewhere.result()
+                finally:
+                    if checked is not None:  # check_late; also when the work failed, to tell the problems
+                        checked()
+                        checked = None
                 if isinstance(derived, stored.Staged):
                     staged = derived
                 else:

@@ -9,9 +9,13 @@ core, the caller does the work itself, with the same result.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
+import threading
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from typing import Callable
 
 
@@ -101,3 +105,36 @@ class _Here:
 def in_child(fn: Callable, *args) -> Child | _Here:
     """`fn(*args)` on another core (`Child`); with one core, here and now."""
     return Child(fn, *args) if cores() > 1 else _Here(fn, *args)
+
+
+_quiet = 0  # how many bulk loads in this process have the cycle collector off
+_quiet_lock = threading.Lock()
+
+
+@contextmanager
+def bulk_objects() -> Iterator[None]:
+    """Python's cycle collector off while a bulk load makes millions of objects; on again after (if it was).
+
+    A load's rows are dicts of strings, dates and numbers, freed by reference counting as soon as they
+    are dropped; they form no cycles. The collector nonetheless walks every live object again each
+    time enough new ones have been made, and a large load holds millions: linking 1M detainers to
+    their bookings took 7.2 s with it and 2.3 s without (measured on the 1M package). Processes forked
+    meanwhile (`pool`, `Child`) start with it off. Loads in several threads at once turn it on again
+    when the last one ends.
+    """
+    global _quiet
+    with _quiet_lock:
+        if _quiet == 0:
+            _quiet_restore[0] = gc.isenabled()
+            gc.disable()
+        _quiet += 1
+    try:
+        yield
+    finally:
+        with _quiet_lock:
+            _quiet -= 1
+            if _quiet == 0 and _quiet_restore[0]:
+                gc.enable()
+
+
+_quiet_restore = [True]  # whether the collector was on before the first of the loads running now

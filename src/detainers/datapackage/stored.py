@@ -136,18 +136,19 @@ def _identities(rows: list[dict]) -> Iterator[tuple]:
 def _write_text(path: Path, columns: list[str], values: Iterable[tuple]) -> int:
     """COPY text of `values` at `path`, after a first line naming the columns; returns how many rows."""
     count = 0
-    line = bulk.copy_line
+    width = len(columns)
     with path.open("w", encoding="utf-8", newline="") as out:
         out.write("\t".join(columns) + "\n")
         batch = []
         for v in values:
-            batch.append(line(v))
+            batch.append(v)
             if len(batch) == 10_000:
-                out.writelines(batch)
+                out.write(bulk.copy_text(batch, width))
                 count += len(batch)
                 batch.clear()
-        out.writelines(batch)
-        count += len(batch)
+        if batch:
+            out.write(bulk.copy_text(batch, width))
+            count += len(batch)
     return count
 
 

@@ -14,6 +14,7 @@ its row as always, but the checks' problems are those of the first chunk that ha
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import subprocess
@@ -26,6 +27,7 @@ from sqlalchemy import Column, Connection, Engine, MetaData, String, Table, exis
 
 import detainers
 from detainers import audit, interrupted
+from detainers.datapackage import parallel
 from detainers.datapackage.checks import check_package
 from detainers.datapackage.importer import ChunkedWriter, SourceInfo
 from detainers.datapackage.reader import Package
@@ -64,8 +66,8 @@ def ingest(engine: Engine, kind: str, path: Path, options: IngestOptions, sha: s
            progress: Callable[[int], None] | None, actor: str | None,
            stage: Callable[[str], None] | None) -> IngestResult:
     """Ingest `path` chunk by chunk in one transaction (see the module's description)."""
-    with _Reader(kind, path, options) as chunks, interrupted.guard(engine, f"ingest ({kind})", str(path)) as mark, \
-            engine.begin() as conn:
+    with parallel.bulk_objects(), _Reader(kind, path, options) as chunks, \
+            interrupted.guard(engine, f"ingest ({kind})", str(path)) as mark, engine.begin() as conn:
         if stage is not None:
             stage(f"reading, checking and writing, {CHUNK_ROWS:,} records at a time")
         earlier = _earlier_sources(conn, family)
@@ -163,6 +165,7 @@ def _serve() -> None:
         out.write(data)
         out.flush()
 
+    gc.disable()  # as `parallel.bulk_objects`: the process reads one file and ends
     try:
         kind, path, options, chunk_rows = pickle.load(sys.stdin.buffer)
 

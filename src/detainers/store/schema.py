@@ -185,7 +185,8 @@ detainers = Table(
     metadata,
     Column("detainer_id", ID, primary_key=True),
     Column("person_id", ID, ForeignKey("people.person_id"), nullable=False, index=True),
-    Column("facility_id", ID, ForeignKey("facilities.facility_id"), nullable=False, index=True),
+    # Indexed by the two indexes below that begin with it (migration 0007).
+    Column("facility_id", ID, ForeignKey("facilities.facility_id"), nullable=False),
     Column("lodged_on", Date, nullable=False, index=True),
     Column("booking_id", ID, ForeignKey("bookings.booking_id"), index=True),
     # "given" by the source, "matched" by person+facility+date, or "none".
