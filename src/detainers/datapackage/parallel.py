@@ -107,13 +107,14 @@ def in_child(fn: Callable, *args) -> Child | _Here:
     return Child(fn, *args) if cores() > 1 else _Here(fn, *args)
 
 
-_quiet = 0  # how many bulk loads in this process have the cycle collector off
-_quiet_lock = threading.Lock()
+_loads = 0  # how many bulk loads in this process have the cycle collector off
+_loads_lock = threading.Lock()
+_was_on = True  # whether the collector was on before the first of the loads running now
 
 
 @contextmanager
 def bulk_objects() -> Iterator[None]:
-    """Python's cycle collector off while a bulk load makes millions of objects; on again after (if it was).
+    """Python's cycle collector off while an import makes millions of objects; on again after (if it was).
 
     A load's rows are dicts of strings, dates and numbers, freed by reference counting as soon as they
     are dropped; they form no cycles. The collector nonetheless walks every live object again each
@@ -122,19 +123,16 @@ def bulk_objects() -> Iterator[None]:
     meanwhile (`pool`, `Child`) start with it off. Loads in several threads at once turn it on again
     when the last one ends.
     """
-    global _quiet
-    with _quiet_lock:
-        if _quiet == 0:
-            _quiet_restore[0] = gc.isenabled()
+    global _loads, _was_on
+    with _loads_lock:
+        if _loads == 0:
+            _was_on = gc.isenabled()
             gc.disable()
-        _quiet += 1
+        _loads += 1
     try:
         yield
     finally:
-        with _quiet_lock:
-            _quiet -= 1
-            if _quiet == 0 and _quiet_restore[0]:
+        with _loads_lock:
+            _loads -= 1
+            if _loads == 0 and _was_on:
                 gc.enable()
-
-
-_quiet_restore = [True]  # whether the collector was on before the first of the loads running now

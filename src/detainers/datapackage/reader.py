@@ -251,7 +251,7 @@ class PackageReading:
         """The staged copy of `rows(name)` (`stored.Staged`), if the process that read it made one."""
         return self._result(name)[6] if name in self._paths else None
 
-    def whole(self, name: str) -> tuple[list[dict], list[str]]:
+    def whole(self, name: str) -> tuple[list[dict], list[str] | None]:
         """The rows of one file with every column, and their fingerprints: read again here if the process
         that staged the file sent back only some columns (`stored.kept`)."""
         if name not in self._paths:

@@ -14,7 +14,6 @@ its row as always, but the checks' problems are those of the first chunk that ha
 
 from __future__ import annotations
 
-import gc
 import os
 import pickle
 import subprocess
@@ -27,7 +26,6 @@ from sqlalchemy import Column, Connection, Engine, MetaData, String, Table, exis
 
 import detainers
 from detainers import audit, interrupted
-from detainers.datapackage import parallel
 from detainers.datapackage.checks import check_package
 from detainers.datapackage.importer import ChunkedWriter, SourceInfo
 from detainers.datapackage.reader import Package
@@ -66,8 +64,8 @@ def ingest(engine: Engine, kind: str, path: Path, options: IngestOptions, sha: s
            progress: Callable[[int], None] | None, actor: str | None,
            stage: Callable[[str], None] | None) -> IngestResult:
     """Ingest `path` chunk by chunk in one transaction (see the module's description)."""
-    with parallel.bulk_objects(), _Reader(kind, path, options) as chunks, \
-            interrupted.guard(engine, f"ingest ({kind})", str(path)) as mark, engine.begin() as conn:
+    with _Reader(kind, path, options) as chunks, interrupted.guard(engine, f"ingest ({kind})", str(path)) as mark, \
+            engine.begin() as conn:
         if stage is not None:
             stage(f"reading, checking and writing, {CHUNK_ROWS:,} records at a time")
         earlier = _earlier_sources(conn, family)
@@ -165,7 +163,6 @@ def _serve() -> None:
         out.write(data)
         out.flush()
 
-    gc.disable()  # as `parallel.bulk_objects`: the process reads one file and ends
     try:
         kind, path, options, chunk_rows = pickle.load(sys.stdin.buffer)
 
