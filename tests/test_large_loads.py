@@ -144,20 +144,26 @@ def _without_sources(stored: dict[str, list]) -> dict[str, list]:
             for t, rows in stored.items()}
 
 
-def test_a_large_first_load_derives_on_another_core_what_it_derives_here(
-        db_url, sqlite_template, tmp_path, monkeypatch):
-    """Read on several cores, written as read, detainers linked in a forked process: the same database."""
-    from detainers.datapackage import parallel
-
+def _stored_plainly_then_fresh(db_url, sqlite_template, tmp_path, monkeypatch) -> dict[str, list]:
+    """The demo package imported the plain way (what is stored, less source ids), then an empty database
+    again, with large-load paths (reading on several cores, linking in a forked process) from any size."""
     write_demo_package(tmp_path / "demo")
     engine = open_store(db_url)
     import_package(engine, tmp_path / "demo")
     here = _without_sources(_stored(engine))
     engine.dispose()
-
     fresh_database(db_url, sqlite_template)
     monkeypatch.setattr(reader, "PARALLEL_FROM", 0)
     monkeypatch.setattr(importer, "DERIVE_ELSEWHERE_FROM", 0)
+    return here
+
+
+def test_a_large_first_load_derives_on_another_core_what_it_derives_here(
+        db_url, sqlite_template, tmp_path, monkeypatch):
+    """Read on several cores, written as read, detainers linked in a forked process: the same database."""
+    from detainers.datapackage import parallel
+
+    here = _stored_plainly_then_fresh(db_url, sqlite_template, tmp_path, monkeypatch)
     forked = []
     real_child = parallel.in_child
 
@@ -314,15 +320,7 @@ def test_a_staged_file_whose_table_was_written_meanwhile_is_merged_from_all_its_
     database as writing it from here."""
     from detainers.datapackage import stored
 
-    write_demo_package(tmp_path / "demo")
-    engine = open_store(db_url)
-    import_package(engine, tmp_path / "demo")
-    here = _without_sources(_stored(engine))
-    engine.dispose()
-
-    fresh_database(db_url, sqlite_template)
-    monkeypatch.setattr(reader, "PARALLEL_FROM", 0)
-    monkeypatch.setattr(importer, "DERIVE_ELSEWHERE_FROM", 0)
+    here = _stored_plainly_then_fresh(db_url, sqlite_template, tmp_path, monkeypatch)
     monkeypatch.setattr(stored, "STAGE_FROM", 0)
     real_staging, kept = importer._staging, []
 
