@@ -95,7 +95,12 @@ NASTY = [
 ]
 
 
-@pytest.mark.parametrize("rows", [NASTY, [NASTY[0]] * 3, NASTY[1:2]], ids=["mixed", "no-escapes", "one-tab"])
+class _Count(int):
+    """An int of a type copy_text's fast path does not know by name."""
+
+
+@pytest.mark.parametrize("rows", [NASTY, [NASTY[0]] * 3, NASTY[1:2], [*NASTY[:1], ("n", "m", None, _Count(5), True)]],
+                         ids=["mixed", "no-escapes", "one-tab", "int-subclass"])
 def test_copy_text_is_copy_line_row_by_row(rows):
     assert bulk.copy_text(rows, 5) == "".join(bulk.copy_line(r) for r in rows)
 

@@ -408,12 +408,12 @@ def _after_writes(conn: Connection, result: ImportResult, recount: bool, places:
                   person_ids: set[str] | None) -> None:
     """Stored counts (when detainers or bookings changed), planner statistics, the records version,
     duplicate flags (of `person_ids`; None: anyone's) and, when places changed, derived policies."""
-    if recount:
-        summary.refresh(conn)
     grown = [schema.metadata.tables[spec.table] for spec in FILES
              if spec.name in result.files and result.files[spec.name].added >= bulk.DEFER_INDEXES_FROM]
-    if grown:
+    if grown:  # first: the counts below are planned with them
         bulk.analyze(conn, grown)
+    if recount:
+        summary.refresh(conn)
     version.bump(conn)
     _flag_duplicates(conn, person_ids)
     if places:

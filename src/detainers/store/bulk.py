@@ -117,16 +117,24 @@ def copy_line(values: Sequence) -> str:
     return "\t".join(map(copy_value, values)) + "\n"
 
 
+#: How `copy_text` writes the values that are not text, by their exact type (others: `copy_value`).
+_PLAIN = {int: int.__str__, date: date.isoformat, bool: {True: "t", False: "f"}.__getitem__}
+
+
 def copy_text(rows: Sequence[Sequence], width: int) -> str:
     """The COPY text of `rows` (each `width` values), as `copy_line` gives it, made a batch at a time.
 
     Text is rarely escaped: each row is joined as it is, and the batch is checked to hold exactly the
     tabs, newlines and backslashes the joins and NULLs put there (and no carriage return). If a value
-    brought one of its own, the batch is made again value by value, escaping each.
+    brought one of its own, or is of a type `_PLAIN` does not know, the batch is made again value by
+    value (`copy_line`: escaped, or refused).
     """
-    value = copy_value
-    text = "\n".join(["\t".join(["\\N" if v is None else v if v.__class__ is str else value(v) for v in row])
-                      for row in rows]) + "\n"
+    plain = _PLAIN
+    try:
+        text = "\n".join(["\t".join([v if v.__class__ is str else "\\N" if v is None else plain[v.__class__](v)
+                                     for v in row]) for row in rows]) + "\n"
+    except KeyError:
+        return "".join(map(copy_line, rows))
     nulls = sum(row.count(None) for row in rows)
     if (text.count("\t") == len(rows) * (width - 1) and text.count("\n") == len(rows)
             and text.count("\\") == nulls and "\r" not in text):
