@@ -287,7 +287,70 @@ def test_a_large_load_checked_beside_its_writes_finds_what_checking_first_finds(
     second["detainers.csv"][0]["person_id"] = files["detainers.csv"][0]["person_id"]
     result = import_package(engine, write_package(tmp_path / "good", second))
     assert result.files["detainers.csv"].added == len(second["detainers.csv"])
-    assert threads == (["package check"] * 2 if engine.dialect.name == "sqlite" else [])
+    assert threads == ["package check"] * 2
+
+
+@pytest.mark.parametrize("broken", [False, True], ids=["good", "broken"])
+def test_checks_locked_out_of_a_table_the_load_holds_are_made_in_its_transaction(
+        engine, tmp_path, monkeypatch, broken):
+    """PostgreSQL: a large load holds the tables whose indexes it dropped until it ends. A check that
+    must read one of them (here: people, for a detainer of a person stored earlier) stops waiting after
+    `LOCKED_OUT` and is made again in the load's transaction: the same answer, and no load waits for
+    a check that waits for it."""
+    from detainers.datapackage.checks import check_package
+    from detainers.store import bulk
+    from tests.pkg import write_package
+    from tests.scenario import scenario
+
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's checking connection reads a snapshot; nothing locks it out")
+    files = scenario()
+    import_package(engine, write_package(tmp_path / "first", files))
+    stored_person = files["people.csv"][0]["person_id"]
+    newcomers = [dict(files["people.csv"][1], person_id=f"new-{n}", name=None, date_of_birth=None) for n in range(40)]
+    # The detainer's person is stored: the checks must read people. Broken: lifted before it was lodged,
+    # which the database accepts (a reference it refuses would end the load, and the hold, at once).
+    again = dict(files["detainers.csv"][0], detainer_id="again", booking_id=None, person_id=stored_person,
+                 lodged_on="2020-02-02", lifted_on="2020-01-01" if broken else None)
+    second = {"people.csv": newcomers, "detainers.csv": [again]}
+    before = _stored(engine)
+    with engine.connect() as conn:
+        expected = check_package(conn, reader.read_package(write_package(tmp_path / "plain", second))).items
+    assert bool(expected) == broken
+    monkeypatch.setattr(reader, "PARALLEL_FROM", 0)
+    monkeypatch.setattr(bulk, "DEFER_INDEXES_FROM", 10)  # 40 new people: their indexes are dropped and held
+    monkeypatch.setattr(importer._PackageCheck, "LOCKED_OUT", "100ms")
+    calls = []
+    real_check = importer.check_package
+
+    def spy(conn, pkg, **kwargs):
+        try:
+            problems = real_check(conn, pkg, **kwargs)
+        except Exception as exc:
+            calls.append(("thread" if conn is not checking else "load", type(getattr(exc, "orig", exc)).__name__))
+            raise
+        calls.append(("thread" if conn is not checking else "load", "checked"))
+        return problems
+
+    checking = None
+    real_write = importer._write_files
+
+    def write_files(conn, *args, **kwargs):
+        nonlocal checking
+        checking = conn
+        return real_write(conn, *args, **kwargs)
+
+    monkeypatch.setattr(importer, "check_package", spy)
+    monkeypatch.setattr(importer, "_write_files", write_files)
+    if broken:
+        with pytest.raises(InputError) as caught:
+            import_package(engine, write_package(tmp_path / "second", second))
+        assert caught.value.problems == expected
+        assert _stored(engine) == before
+    else:
+        result = import_package(engine, write_package(tmp_path / "second", second))
+        assert result.files["people.csv"].added == 40 and result.files["detainers.csv"].added == 1
+    assert calls[:2] == [("thread", "LockNotAvailable"), ("load", "checked")]
 
 
 def test_work_in_a_forked_process_gives_its_answer_or_its_error(tmp_path):

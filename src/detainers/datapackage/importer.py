@@ -17,6 +17,7 @@ from datetime import datetime, time, timezone
 from operator import itemgetter
 from pathlib import Path
 
+import psycopg
 from sqlalchemy import Connection, Engine, delete, func, insert, or_, select
 
 from detainers import audit, interrupted, lift_reasons, outcomes
@@ -179,14 +180,22 @@ class _PackageCheck:
     """The checks that need the whole package, for one import: started once every file is read, before
     any detainer is written.
 
-    On a SQLite database file in WAL mode, a large load checks in a thread with a connection of its own,
-    while this one goes on writing (SQLite does the writing with the interpreter lock released). That
-    connection sees the database as it was before the load, as the checks expect: the load's writes
-    are not committed, and no other writer can commit meanwhile. Anything that fails while the check
-    runs is told as the check's problems, if it found any. Elsewhere (PostgreSQL, whose dropped
-    indexes lock other connections out of the tables being loaded) it checks here, in the load's
-    transaction; the answer is the same, given `stored_links` as it was before the load.
+    A large load checks in a thread with a connection of its own, while this one goes on writing
+    (SQLite writes, and PostgreSQL's server works, with the interpreter lock released). That connection
+    sees the database as it was before the load, as the checks expect: the load's writes are not
+    committed, and no other writer can commit meanwhile. Anything that fails while the check runs is
+    told as the check's problems, if it found any. Elsewhere (a SQLite database in memory or not in
+    WAL mode, or a small load) it checks here, in the load's transaction; the answer is the same,
+    given `stored_links` as it was before the load.
+
+    On PostgreSQL the load holds the tables whose indexes it dropped until it ends, so the thread's
+    queries are made one at a time (autocommit: it holds no table while it waits for another) and wait
+    at most `LOCKED_OUT` for a table; if one is held, the checks are made again here once the writes
+    are done.
     """
+
+    #: How long the checking thread waits for a table the load holds (PostgreSQL lock_timeout).
+    LOCKED_OUT = "1s"
 
     def __init__(self, conn: Connection, reading: PackageReading, stored_links: bool,
                  stage: Callable[[str], None] | None) -> None:
@@ -206,12 +215,22 @@ class _PackageCheck:
                                            daemon=True)
             self.thread.start()
         else:
-            self._refuse(check_package(self.conn, self.pkg, stored_links=self.stored_links))
+            self._here()
+
+    def _here(self) -> None:
+        self._refuse(check_package(self.conn, self.pkg, stored_links=self.stored_links))
 
     def _run(self, engine: Engine) -> None:
         try:
             with engine.connect() as conn:
-                self.outcome = (True, check_package(conn, self.pkg, stored_links=self.stored_links))
+                if conn.dialect.name == "postgresql":
+                    conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+                    conn.exec_driver_sql(f"SET lock_timeout = '{self.LOCKED_OUT}'")
+                try:
+                    self.outcome = (True, check_package(conn, self.pkg, stored_links=self.stored_links))
+                finally:
+                    if conn.dialect.name == "postgresql" and not conn.invalidated:
+                        conn.exec_driver_sql("RESET lock_timeout")
         except BaseException as exc:  # raised in the loading thread by `done`
             self.outcome = (False, exc)
 
@@ -231,19 +250,31 @@ class _PackageCheck:
         """The checked package, once the checks pass; raises _Refused with their problems."""
         if (outcome := self._joined()) is not None:
             ok, answer = outcome
-            if not ok:
+            if not ok and _locked_out(answer):
+                self._here()  # a table the load holds: checked in its transaction instead
+            elif not ok:
                 raise answer
-            self._refuse(answer)
+            else:
+                self._refuse(answer)
         return self.pkg
 
     def refuse_if_found(self, failure: BaseException) -> None:
-        """After `failure` while the checks ran: their problems instead, if they found any."""
+        """After `failure` while the checks ran: their problems instead, if they found any. (If the
+        checking thread was locked out, the import checks again once the load is rolled back.)"""
         if (outcome := self._joined()) is not None and outcome[0] and outcome[1]:
             raise _Refused(outcome[1]) from failure
 
 
+def _locked_out(exc: BaseException) -> bool:
+    """Whether `exc` is PostgreSQL's refusal to wait longer for a lock (lock_timeout)."""
+    return isinstance(getattr(exc, "orig", exc), psycopg.errors.LockNotAvailable)
+
+
 def _separate_readers(conn: Connection) -> bool:
-    """Whether another connection can read this SQLite database while `conn` writes: a file in WAL mode."""
+    """Whether another connection can read the database while `conn` writes: PostgreSQL, or a SQLite
+    file in WAL mode."""
+    if conn.dialect.name == "postgresql":
+        return True
     if conn.dialect.name != "sqlite" or conn.engine.url.database in (None, "", ":memory:"):
         return False
     return conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"

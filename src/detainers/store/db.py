@@ -94,7 +94,8 @@ def _begin_postgresql(conn: Connection) -> None:
     # that reads then writes (the audit chain, the checks before an import) sees what the last
     # writer committed, and a write transaction's reads are consistent too.
     if _implicit(conn):
-        conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        if not conn.connection.driver_connection.autocommit:  # else each statement is its own transaction
+            conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         return
     deadline = time.monotonic() + _busy_seconds()
     while not conn.exec_driver_sql(f"SELECT pg_try_advisory_xact_lock({WRITER_LOCK})").scalar():
