@@ -293,25 +293,30 @@ def test_the_chunked_writer_stores_a_package_with_bookings_as_a_whole_write_does
             files.setdefault(name, PackageFile(f.spec, [], f.sha256)).rows.append(row)
     assert all(len(c.rows("detainers.csv")) > 10 for c in chunks)
 
-    tables = []
+    tables, told = [], []
     for chunked in (False, True):
         fresh_database(db_url, sqlite_template)
         engine = open_store(db_url)
         with engine.begin() as conn:
             if not chunked:
-                write_whole(conn, pkg)
+                result = write_whole(conn, pkg)
+                told.append((len(result.without_booking), result.claim_disagreements))
             else:
                 writer = ChunkedWriter(conn, pkg.path, pkg.sha256, SourceInfo(), expected_rows=100)
                 for chunk in chunks:
                     writer.write(chunk)
-                writer.finish(synthetic=pkg.synthetic, notes=pkg.warnings, quality={},
-                              rows_read=sum(len(f.rows) for f in pkg.files.values()))
+                result = writer.finish(synthetic=pkg.synthetic, notes=pkg.warnings, quality={},
+                                       rows_read=sum(len(f.rows) for f in pkg.files.values()))
+                told.append((writer.without_booking, result.claim_disagreements))
         stored = _tables(engine)
         stored.pop("sources")  # the package's own as_of is a package's, not given to the writer here
         tables.append(stored)
         engine.dispose()
     whole, in_chunks = tables
     assert in_chunks == whole
+    # what the load tells: how many detainers match no booking, and each claimed outcome that differs
+    assert told[1] == told[0]
+    assert told[0][0] > 0 and told[0][1]
     assert len(whole["detainers"]) == len(pkg.rows("detainers.csv"))
     assert len(whole["bookings"]) == len(pkg.rows("bookings.csv")) > 50
     assert whole["outcome_counts"] and whole["person_identities"]

@@ -45,3 +45,22 @@ def test_every_real_date_is_read(day):
     assert parse_date(day.isoformat()) == day
     assert parse_date(f"{day.month}/{day.day}/{day.year}") == day
     assert parse_date(f"{day.month:02d}/{day.day:02d}/{day.year} 11:59 PM") == day
+
+
+@FUZZ
+@given(year=st.integers(1800, 2200), month=st.integers(0, 13), day=st.integers(0, 32), hour=st.integers(0, 25),
+       minute=st.integers(0, 61), second=st.integers(0, 61), iso=st.booleans())
+def test_the_common_moments_read_in_one_step_as_the_general_way_reads_them(year, month, day, hour, minute, second,
+                                                                           iso):
+    """'MM/DD/YYYY HH:MM' and 'YYYY-MM-DD HH:MM:SS' take a shorter way; a trailing space takes the general
+    one (which strips it): the same moment, or the same refusal."""
+    text = (f"{year:04d}-{month:02d}-{day:02d} {hour:02d}:{minute:02d}:{second:02d}" if iso
+            else f"{month:02d}/{day:02d}/{year:04d} {hour:02d}:{minute:02d}")
+
+    def read(value):
+        try:
+            return parse_datetime(value)
+        except ValueError:
+            return "refused"
+
+    assert read(text) == read(text + " ")

@@ -18,7 +18,7 @@ from operator import itemgetter
 from pathlib import Path
 
 import psycopg
-from sqlalchemy import Connection, Engine, delete, func, insert, or_, select
+from sqlalchemy import Connection, Engine, delete, func, insert, or_, select, text
 
 from detainers import audit, interrupted, lift_reasons, outcomes
 from detainers.datapackage import checks, parallel, reader, stored
@@ -504,10 +504,9 @@ class ChunkedWriter:
         self.rebooked |= touched.rebooked
         self.recount = self.recount or bool(touched.detainers or touched.rebooked)
         self.places = self.places or touched.places
-        links = ImportResult(self.result.path, self.sha256, self.source_id, False, False)
-        _report_links(self.conn, {r["detainer_id"] for r in pkg.rows("detainers.csv")}, links, scan_above=None)
-        self.without_booking += len(links.without_booking)
-        self.result.claim_disagreements += links.claim_disagreements
+        without, disagreements = _link_counts(self.conn, [r["detainer_id"] for r in pkg.rows("detainers.csv")])
+        self.without_booking += without
+        self.result.claim_disagreements += disagreements
 
     def finish(self, *, synthetic: bool, notes: list[str], quality: dict, rows_read: int,
                stage: Callable[[str], None] | None = None) -> ImportResult:
@@ -554,8 +553,11 @@ def _flag_duplicates(conn: Connection, person_ids: set[str] | None) -> None:
     if person_ids is not None and not person_ids:
         return
     # Only people with a repeated (facility, day), or with a flag that may no longer hold, need a look.
-    key = (detainers.c.person_id, detainers.c.facility_id, detainers.c.lodged_on)
-    repeated = {r.person_id for r in conn.execute(select(*key).group_by(*key).having(func.count() > 1))}
+    # SQLite would walk the person index and fetch each row in its order; reading the table in its own
+    # order and sorting takes a third less (4.4 s to 2–3 s at 1M detainers), as for the stored counts.
+    table = "detainers NOT INDEXED" if conn.dialect.name == "sqlite" else "detainers"
+    repeated = {person_id for (person_id,) in conn.execute(text(
+        f"SELECT person_id FROM {table} GROUP BY person_id, facility_id, lodged_on HAVING COUNT(*) > 1"))}
     flagged = {r.person_id for r in conn.execute(
         select(detainers.c.person_id).where(detainers.c.duplicate_of.is_not(None)))}
     person_ids = (repeated | flagged) if person_ids is None else (repeated | flagged) & set(person_ids)
@@ -735,6 +737,22 @@ def _write_identities(conn: Connection, rows: list[dict], added: int, source_id:
     with bulk.deferred_indexes(conn, person_identities, len(given)):
         bulk.insert_rows(conn, person_identities, ("person_id", "name", "date_of_birth", "source_id", "source_row"),
                          given)
+
+
+def _link_counts(conn: Connection, ids: list[str]) -> tuple[int, list[dict]]:
+    """How many of the detainers of `ids` match no booking, and those whose claimed outcome differs: what
+    `_report_links` lists, for a load too large to list them (a chunk of an ICE release, whose detainers
+    all match none, would otherwise send every row back)."""
+    without, disagreements = 0, []
+    claimed = detainers.c.outcome_claimed
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), 500):
+        within = detainers.c.detainer_id.in_(ordered[start:start + 500])
+        without += conn.execute(select(func.count()).where(within, detainers.c.booking_link == "none")).scalar_one()
+        disagreements += [{"detainer_id": r.detainer_id, "claimed": r.outcome_claimed, "derived": r.outcome}
+                          for r in conn.execute(select(detainers.c.detainer_id, claimed, detainers.c.outcome).where(
+                              within, claimed.is_not(None), claimed.is_distinct_from(detainers.c.outcome)))]
+    return without, disagreements
 
 
 def _report_links(conn: Connection, ids: set[str], result: ImportResult, scan_above: int | None = None) -> None:

@@ -244,6 +244,10 @@ def csv_rows(path: Path, text: str) -> list[list[str]]:
     return rows
 
 
+#: The two ways releases most often write a moment, read by `parse_datetime` in one step (the same values as
+#: the general way): 'MM/DD/YYYY HH:MM' and 'YYYY-MM-DD HH:MM:SS'.
+_US_MINUTE = re.compile(r"(\d{2})/(\d{2})/(\d{4}) (\d{2}):(\d{2})")
+_ISO_SECOND = re.compile(r"(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})")
 _TIME_OF_DAY = re.compile(r"[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:\s*([AP]M))?$", re.IGNORECASE)
 
 
@@ -255,6 +259,14 @@ def parse_datetime(value) -> datetime | None:
     """
     if value is None:
         return None
+    if type(value) is str:  # most cells of a release: one match, no general parse
+        if m := _US_MINUTE.fullmatch(value):
+            moment = (int(m.group(3)), int(m.group(1)), int(m.group(2)), int(m.group(4)), int(m.group(5)))
+        elif m := _ISO_SECOND.fullmatch(value):
+            moment = tuple(map(int, m.groups()))
+        if m:
+            _checked(*moment[:3])  # raises ValueError for 2019-02-30 or outside 1900–2100
+            return datetime(*moment)  # raises for 25:00
     if isinstance(value, datetime):
         _checked(value.year, value.month, value.day)  # raises ValueError outside 1900–2100
         rounded = value.replace(microsecond=0)

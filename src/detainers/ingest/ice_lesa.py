@@ -170,7 +170,7 @@ def charge_code(value) -> tuple[str | None, bool]:
 
 def stable_hash(*parts) -> str:
     """16 hex digits that depend only on the parts: the same detainer gets the same id in every release."""
-    text = "\x1f".join("" if p is None else str(p) for p in parts)
+    text = "\x1f".join(["" if p is None else str(p) for p in parts])
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
