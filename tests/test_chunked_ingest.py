@@ -320,3 +320,65 @@ def test_the_chunked_writer_stores_a_package_with_bookings_as_a_whole_write_does
     assert len(whole["detainers"]) == len(pkg.rows("detainers.csv"))
     assert len(whole["bookings"]) == len(pkg.rows("bookings.csv")) > 50
     assert whole["outcome_counts"] and whole["person_identities"]
+
+
+def test_the_chunked_writer_tells_the_links_of_unchanged_and_changed_detainers_as_a_whole_write(
+        db_url, sqlite_template, tmp_path):
+    """A second write of a package is mostly unchanged rows, which the chunked writer reads back, and a few
+    changed ones, which it counts as it writes them: what it tells is what a whole write tells."""
+    import csv
+
+    from detainers.datapackage.importer import ChunkedWriter, SourceInfo, write_package as write_whole
+    from detainers.datapackage.reader import Package, PackageFile, read_package
+    from detainers.demo import write_demo_package
+
+    write_demo_package(tmp_path / "demo")
+    write_demo_package(tmp_path / "again")
+    with (tmp_path / "again" / "detainers.csv").open(newline="", encoding="utf-8") as fh:
+        lines = list(csv.DictReader(fh))
+    claims = ["honored", "declined", ""]
+    changed = {}
+    for i, line in enumerate(lines):
+        if i % 7 == 0:  # another claim: a changed row, whose claim may now differ from the derived outcome
+            was = line["outcome"]
+            line["outcome"] = claims[(claims.index(was) + 1) % 3] if was in claims else ""
+            changed[line["detainer_id"]] = line["outcome"] or None
+    with (tmp_path / "again" / "detainers.csv").open("w", newline="", encoding="utf-8") as fh:
+        out = csv.DictWriter(fh, fieldnames=list(lines[0]))
+        out.writeheader()
+        out.writerows(lines)
+    first, second = read_package(tmp_path / "demo"), read_package(tmp_path / "again")
+    assert first.sha256 != second.sha256 and len(changed) > 10
+
+    def in_chunks(pkg: Package) -> list[Package]:
+        chunks = [Package(pkg.path, {}, pkg.sha256, pkg.synthetic) for _ in range(3)]
+        for name, f in pkg.files.items():
+            for i, row in enumerate(f.rows):
+                part = chunks[i % 3 if name == "detainers.csv" else 0].files  # detainers after their people
+                part.setdefault(name, PackageFile(f.spec, [], f.sha256)).rows.append(row)
+        return chunks
+
+    told = []
+    for chunked in (False, True):
+        fresh_database(db_url, sqlite_template)
+        engine = open_store(db_url)
+        with engine.begin() as conn:
+            write_whole(conn, first)
+        with engine.begin() as conn:
+            if not chunked:
+                result = write_whole(conn, second)
+                told.append((len(result.without_booking), result.claim_disagreements))
+            else:
+                writer = ChunkedWriter(conn, second.path, second.sha256, SourceInfo(), expected_rows=100)
+                for chunk in in_chunks(second):
+                    writer.write(chunk)
+                result = writer.finish(synthetic=second.synthetic, notes=[], quality={}, rows_read=1)
+                told.append((writer.without_booking, result.claim_disagreements))
+            assert result.files["detainers.csv"].changed == len(changed)
+            assert result.files["detainers.csv"].unchanged == len(lines) - len(changed)
+        engine.dispose()
+    assert told[1] == told[0]
+    assert told[0][0] > 0
+    # both kinds are told: claims of changed rows (counted as written) and of unchanged ones (read back)
+    claimed = {d["detainer_id"] for d in told[0][1]}
+    assert claimed & changed.keys() and claimed - changed.keys()

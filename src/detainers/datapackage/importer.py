@@ -325,6 +325,11 @@ class _Touched:
     rebooked: set[str] = field(default_factory=set)  # people whose bookings were added or changed
     detainers: set[str] = field(default_factory=set)  # detainers added or changed
     places: bool = False  # jurisdictions or policies were given
+    #: of the detainers written with their derived values in hand: how many match no booking, and those
+    #: whose claimed outcome differs (as `_link_counts` would read them back)
+    linked: set[str] = field(default_factory=set)
+    without_booking: int = 0
+    claim_disagreements: list[dict] = field(default_factory=list)
 
 
 def _write_files(conn: Connection, pkg: Package | PackageReading, source_id: int, result: ImportResult,
@@ -350,7 +355,7 @@ def _write_files(conn: Connection, pkg: Package | PackageReading, source_id: int
 def _write_rows(conn: Connection, pkg: Package | PackageReading, source_id: int, result: ImportResult,
                 only_bookings: bool, new_tables: frozenset[str] = frozenset(),
                 scan_above: int | None = _SCAN_ABOVE, checked: Callable[[], None] | None = None,
-                check_late: bool = False) -> _Touched:
+                check_late: bool = False, count_links: bool = False) -> _Touched:
     """Upsert each file of `pkg` in dependency order, deriving detainers' outcomes as they are written.
 
     `only_bookings`: the bookings of `pkg` are every booking stored once these are written (a database
@@ -358,7 +363,8 @@ def _write_rows(conn: Connection, pkg: Package | PackageReading, source_id: int,
     `checked()`, if given, is called before any detainer is written (or at the end, without detainers);
     it may raise to stop the load. `check_late`: it starts checks that run beside the writes, so it is
     called once the detainers' values worked out on another core are in (the checks then share the
-    cores with the writes rather than with that work, which the writes wait for).
+    cores with the writes rather than with that work, which the writes wait for). `count_links`: count
+    the links of the detainers written into the result (`_Touched.linked`).
     """
     touched = _Touched()
     elsewhere = None  # the detainers' derived values, worked out on another core
@@ -413,6 +419,8 @@ def _write_rows(conn: Connection, pkg: Package | PackageReading, source_id: int,
                 touched.rebooked.update(r["person_id"] for r in written.rows)
             if spec.name == "detainers.csv":
                 touched.detainers.update(r["detainer_id"] for r in written.rows)
+                if count_links:
+                    _count_links(written, touched)
             if spec.name == "people.csv" and staged is not None:
                 with bulk.deferred_indexes(conn, person_identities, staged.identities):
                     bulk.insert_staged(conn, person_identities, staged.path, stored.IDENTITIES,
@@ -421,6 +429,7 @@ def _write_rows(conn: Connection, pkg: Package | PackageReading, source_id: int,
                 _write_identities(conn, written.rows, written.result.added, source_id)
             if spec.name == "charges.csv":
                 result.detainer_lines_in_charges += written.detainer_lines
+            written.values = None  # let go of the stored tuples before the next file is written
         if checked is not None:
             checked()
     finally:
@@ -500,13 +509,15 @@ class ChunkedWriter:
         if pkg.rows("bookings.csv"):
             self.no_bookings = False
         touched = _write_rows(self.conn, pkg, self.source_id, self.result, only_bookings, self.new_tables,
-                              scan_above=None)
+                              scan_above=None, count_links=True)
         self.rebooked |= touched.rebooked
         self.recount = self.recount or bool(touched.detainers or touched.rebooked)
         self.places = self.places or touched.places
-        without, disagreements = _link_counts(self.conn, [r["detainer_id"] for r in pkg.rows("detainers.csv")])
-        self.without_booking += without
-        self.result.claim_disagreements += disagreements
+        # Counted as written where their derived values were in hand; read back for the others (unchanged ones).
+        rest = [r["detainer_id"] for r in pkg.rows("detainers.csv") if r["detainer_id"] not in touched.linked]
+        without, disagreements = _link_counts(self.conn, rest)
+        self.without_booking += touched.without_booking + without
+        self.result.claim_disagreements += touched.claim_disagreements + disagreements
 
     def finish(self, *, synthetic: bool, notes: list[str], quality: dict, rows_read: int,
                stage: Callable[[str], None] | None = None) -> ImportResult:
@@ -648,6 +659,25 @@ class _Written:
     result: FileResult
     rows: list[dict]  # the given rows that were added, then those that changed
     detainer_lines: int = 0  # charges.csv: how many of them are detainer lines
+    #: the stored tuples of `rows` (in `columns` order), when they were written from tuples made here
+    columns: list[str] | None = None
+    values: list[tuple] | None = None
+
+
+def _count_links(written: _Written, touched: _Touched) -> None:
+    """Count the links of detainers just written from their stored tuples (`_link_counts` would read the
+    same values back): those matching no booking, and those whose claimed outcome differs."""
+    if written.values is None or "booking_link" not in written.columns:
+        return
+    at = written.columns.index
+    key, link, claimed, derived = at("detainer_id"), at("booking_link"), at("outcome_claimed"), at("outcome")
+    for values in written.values:
+        touched.linked.add(values[key])
+        if values[link] == "none":
+            touched.without_booking += 1
+        if values[claimed] is not None and values[claimed] != values[derived]:
+            touched.claim_disagreements.append(
+                {"detainer_id": values[key], "claimed": values[claimed], "derived": values[derived]})
 
 
 def _upsert(conn: Connection, spec: FileSpec, rows: list[dict], source_id: int, deriver=None, *,
@@ -697,7 +727,7 @@ def _upsert(conn: Connection, spec: FileSpec, rows: list[dict], source_id: int, 
         others = [c for c in columns if c not in key]
         ordered = itemgetter(*(columns.index(c) for c in [*key, *others]))
         bulk.update_rows(conn, table, key, others, map(ordered, updates))
-    return _Written(result, added + changed, detainer_lines)
+    return _Written(result, added + changed, detainer_lines, columns, inserts + updates)
 
 
 def _existing_hashes(conn: Connection, table, key: list[str], rows: list[dict],
