@@ -265,8 +265,9 @@ def parse_datetime(value) -> datetime | None:
         elif m := _ISO_SECOND.fullmatch(value):
             moment = tuple(map(int, m.groups()))
         if m:
-            _checked(*moment[:3])  # raises ValueError for 2019-02-30 or outside 1900–2100
-            return datetime(*moment)  # raises for 25:00
+            if not 1900 <= moment[0] <= 2100:
+                raise ValueError(value)
+            return datetime(*moment)  # raises ValueError for 2019-02-30 or 25:00
     if isinstance(value, datetime):
         _checked(value.year, value.month, value.day)  # raises ValueError outside 1900–2100
         rounded = value.replace(microsecond=0)

@@ -14,6 +14,7 @@ its row as always, but the checks' problems are those of the first chunk that ha
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import subprocess
@@ -163,11 +164,16 @@ def _serve() -> None:
         out.write(data)
         out.flush()
 
+    # The rows are objects that form no cycles (see `parallel.bulk_objects`): the cycle collector is off, and
+    # run only between chunks, when the fewest objects are alive, so that a stray cycle cannot pile up.
+    gc.disable()
     try:
         kind, path, options, chunk_rows = pickle.load(sys.stdin.buffer)
 
         def chunk(extract: Extract) -> None:
             send("chunk", Extract(extract.kind, extract.path, extract.rows, sheet=extract.sheet))
+            extract.rows = {}  # sent: let go of them before the collector looks (the reader would, after)
+            gc.collect()
 
         extract = reader(kind).read(path, options, lambda n: send("progress", n), chunks=chunk,
                                     chunk_rows=chunk_rows)

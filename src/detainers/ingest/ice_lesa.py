@@ -15,6 +15,7 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import itemgetter
 from datetime import date, datetime
 from pathlib import Path
 
@@ -365,11 +366,38 @@ def _csv_rows(path: Path, extract: Extract) -> Iterator[tuple[int, list]]:
 # ---- mapping rows --------------------------------------------------------------------------------
 
 
+#: The fields a row is read for, in the order `_Columns.take` gives their cells.
+_FIELDS = tuple(COLUMNS)
+
+
 @dataclass
 class _Columns:
     index: dict[str, int | None]
     header: dict[str, str | None]
     width: int = 0
+
+    def __post_init__(self) -> None:
+        # One C call picks every field's cell from a row padded to width + 1 cells, the last one empty:
+        # a field without a column takes that one.
+        self._pick = itemgetter(*(self.width if self.index[k] is None else self.index[k] for k in _FIELDS))
+        self._heads = tuple(self.header[k] for k in _FIELDS)
+
+    def take(self, cells: list, redacted: list[str], quality) -> list:
+        """The cells of the fields (in `_FIELDS` order), stripped; an empty or withheld cell is None (a
+        withheld one's column added to `redacted` and counted in `quality`)."""
+        width = self.width
+        row = cells[:width]
+        row += [""] * (width + 1 - len(row))
+        values = [(v.strip() or None) if type(v) is str else v for v in self._pick(row)]
+        for i, v in enumerate(values):
+            if type(v) is str:
+                if v[0] == "(" and is_withheld(v):
+                    redacted.append(self._heads[i])
+                    quality[f"{self._heads[i]}: redacted"] += 1
+                    values[i] = None
+            elif v == "":  # a spreadsheet cell that compares equal to the empty text
+                values[i] = None
+        return values
 
 
 @dataclass(slots=True)
@@ -427,10 +455,12 @@ class _Rows:
             return False
         after_footer = False
         for number, cells in rows:
-            if not any(_filled(c) for c in cells):
+            if len(cells) > 1 and _filled(cells[0]) and _filled(cells[1]):
+                pass  # most rows: neither blank nor a note
+            elif not any(_filled(c) for c in cells):
                 self.blank += 1
                 continue
-            if not any(_filled(c) for c in cells[1:]) and not _is_date(cells[0]):
+            elif not any(_filled(c) for c in cells[1:]) and not _is_date(cells[0]):
                 self.footers.append((name, number, str(cells[0]).strip()))
                 self._title(cells)
                 after_footer = True
@@ -500,25 +530,10 @@ class _Rows:
         """Read one row's cells; nothing here depends on other rows (but facilities, which are few)."""
         ex, quality, idx, head = self.extract, self.extract.quality, columns.index, columns.header
         redacted: list[str] = []
-
-        def take(key: str):
-            i = idx[key]
-            value = cells[i] if i is not None and i < len(cells) else None
-            if isinstance(value, str):
-                value = value.strip()
-                if not value:
-                    return None
-                if value[0] == "(" and is_withheld(value):
-                    redacted.append(head[key])
-                    quality[f"{head[key]}: redacted"] += 1
-                    return None
-            elif value == "":
-                return None
-            return value
-
+        (raw, facility_code, facility_name, city, state, identifier, gender, citizenship, birth_date, birth,
+         criminality, level, form, lift_date, lift_reason, msc, msc_code) = columns.take(cells, redacted, quality)
         where = {"source_row": number, "sheet": sheet}
 
-        raw = take("prepared")
         try:
             prepared = parse_datetime(raw)
         except (ValueError, TypeError, OverflowError):
@@ -529,22 +544,23 @@ class _Rows:
             fail(self.path, number, head["prepared"], raw,
                  f"{what} (expected a date: an Excel date, YYYY-MM-DD or MM/DD/YYYY)", sheet)
 
-        facility_id, facility = self._facility(take, head, number, sheet, quality)
+        facility_id, facility = self._facility((facility_code, facility_name, city, state), head, number, sheet,
+                                               quality)
         if facility_id not in self.facilities:
             self.facilities[facility_id] = facility
             ex.add("facilities.csv", {**facility, **where})
         elif facility["name"] != self.facilities[facility_id]["name"]:
             quality["facilities: same code, different name"] += 1
 
-        sex, odd = sex_code(take("gender"))
+        sex, odd = sex_code(gender)
         if odd:
             quality[f"{head['gender']}: not Male or Female"] += 1
-        citizenship = country_name(take("citizenship"))
-        dob = self._optional(take("birth_date"), parse_date, head["birth_date"], "not a date", quality)
-        year = self._optional(take("birth_year"), birth_year, head["birth_year"], "not a year", quality)
+        citizenship = country_name(citizenship)
+        dob = self._optional(birth_date, parse_date, head["birth_date"], "not a date", quality)
+        year = self._optional(birth, birth_year, head["birth_year"], "not a year", quality)
         if year is None and dob is not None and idx["birth_year"] is None:
             year = dob.year
-        identifier = clean_text(take("identifier"))
+        identifier = clean_text(identifier)
         moment = prepared.isoformat()
         if identifier is not None:
             person_id = f"lesa:{identifier}"
@@ -552,13 +568,13 @@ class _Rows:
             self.unlinked += 1
             person_id = "lesa-row:" + stable_hash(moment, facility_id, sex, year, citizenship)
 
-        lifted_on = self._optional(take("lift_date"), parse_date, head["lift_date"], "not a date", quality)
-        level = self._optional(take("threat_level"), threat_level, head["threat_level"], "not 1, 2 or 3", quality)
-        lift_reason = clean_text(take("lift_reason"))
-        form = form_of(take("form"))
-        criminality = clean_text(take("criminality"))
-        msc = clean_text(take("msc"))
-        code, padded = charge_code(take("msc_code"))
+        lifted_on = self._optional(lift_date, parse_date, head["lift_date"], "not a date", quality)
+        level = self._optional(level, threat_level, head["threat_level"], "not 1, 2 or 3", quality)
+        lift_reason = clean_text(lift_reason)
+        form = form_of(form)
+        criminality = clean_text(criminality)
+        msc = clean_text(msc)
+        code, padded = charge_code(msc_code)
         if msc is not None:
             if padded:
                 quality[f"{head['msc_code']}: stored as a number, zero-padded to 4 digits"] += 1
@@ -614,8 +630,8 @@ class _Rows:
         self.people = {}
         pending.clear()
 
-    def _facility(self, take, head, number, sheet, quality) -> tuple[str, dict]:
-        cells = (take("facility_code"), take("facility"), take("city"), take("state"))
+    def _facility(self, cells: tuple, head, number, sheet, quality) -> tuple[str, dict]:
+        """The facility of a row's four facility cells (code, name, city, state), made once per distinct cells."""
         known = self.facility_cells.get(cells)
         if known is None:
             known = self.facility_cells[cells] = _facility_of(*cells)
