@@ -263,12 +263,27 @@ def test_the_reader_process_is_stopped_when_the_writer_fails_first(engine, monke
     assert _tables(engine) == before
 
 
+def _write(conn, pkg, chunks):
+    """Write `pkg` whole (`chunks` None) or chunk by chunk with the ChunkedWriter; the result, and what the
+    write tells of links: how many detainers match no booking, and the claimed outcomes that differ."""
+    from detainers.datapackage.importer import ChunkedWriter, SourceInfo, write_package
+
+    if chunks is None:
+        result = write_package(conn, pkg)
+        return result, (len(result.without_booking), result.claim_disagreements)
+    writer = ChunkedWriter(conn, pkg.path, pkg.sha256, SourceInfo(), expected_rows=100)
+    for chunk in chunks:
+        writer.write(chunk)
+    result = writer.finish(synthetic=pkg.synthetic, notes=pkg.warnings, quality={},
+                           rows_read=sum(len(f.rows) for f in pkg.files.values()))
+    return result, (writer.without_booking, result.claim_disagreements)
+
+
 def test_the_chunked_writer_stores_a_package_with_bookings_as_a_whole_write_does(db_url, sqlite_template,
                                                                                  tmp_path):
     """The writer is not only for ICE releases: the demo package (bookings, charges, identities, places)
     written in chunks of a few people each stores what one whole write stores — outcomes included, which
     depend on bookings read back from earlier chunks."""
-    from detainers.datapackage.importer import ChunkedWriter, SourceInfo, write_package as write_whole
     from detainers.datapackage.reader import Package, PackageFile, read_package
     from detainers.demo import write_demo_package
 
@@ -298,16 +313,7 @@ def test_the_chunked_writer_stores_a_package_with_bookings_as_a_whole_write_does
         fresh_database(db_url, sqlite_template)
         engine = open_store(db_url)
         with engine.begin() as conn:
-            if not chunked:
-                result = write_whole(conn, pkg)
-                told.append((len(result.without_booking), result.claim_disagreements))
-            else:
-                writer = ChunkedWriter(conn, pkg.path, pkg.sha256, SourceInfo(), expected_rows=100)
-                for chunk in chunks:
-                    writer.write(chunk)
-                result = writer.finish(synthetic=pkg.synthetic, notes=pkg.warnings, quality={},
-                                       rows_read=sum(len(f.rows) for f in pkg.files.values()))
-                told.append((writer.without_booking, result.claim_disagreements))
+            told.append(_write(conn, pkg, chunks if chunked else None)[1])
         stored = _tables(engine)
         stored.pop("sources")  # the package's own as_of is a package's, not given to the writer here
         tables.append(stored)
@@ -328,7 +334,7 @@ def test_the_chunked_writer_tells_the_links_of_unchanged_and_changed_detainers_a
     changed ones, which it counts as it writes them: what it tells is what a whole write tells."""
     import csv
 
-    from detainers.datapackage.importer import ChunkedWriter, SourceInfo, write_package as write_whole
+    from detainers.datapackage.importer import write_package as write_whole
     from detainers.datapackage.reader import Package, PackageFile, read_package
     from detainers.demo import write_demo_package
 
@@ -365,15 +371,8 @@ def test_the_chunked_writer_tells_the_links_of_unchanged_and_changed_detainers_a
         with engine.begin() as conn:
             write_whole(conn, first)
         with engine.begin() as conn:
-            if not chunked:
-                result = write_whole(conn, second)
-                told.append((len(result.without_booking), result.claim_disagreements))
-            else:
-                writer = ChunkedWriter(conn, second.path, second.sha256, SourceInfo(), expected_rows=100)
-                for chunk in in_chunks(second):
-                    writer.write(chunk)
-                result = writer.finish(synthetic=second.synthetic, notes=[], quality={}, rows_read=1)
-                told.append((writer.without_booking, result.claim_disagreements))
+            result, links = _write(conn, second, in_chunks(second) if chunked else None)
+            told.append(links)
             assert result.files["detainers.csv"].changed == len(changed)
             assert result.files["detainers.csv"].unchanged == len(lines) - len(changed)
         engine.dispose()
