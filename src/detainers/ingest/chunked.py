@@ -84,6 +84,10 @@ def ingest(engine: Engine, kind: str, path: Path, options: IngestOptions, sha: s
             if keys is not None:
                 keys.add(pkg)
             writer.write(pkg)
+            # The cycle collector is off while a file is ingested (`load.ingest`); whatever a chunk left in
+            # cycles is collected between chunks, so that memory follows the chunk, not the file.
+            extract.rows, pkg = {}, None  # written: let go of them before the collector looks
+            gc.collect()
         assert extract is not None  # the last one is the whole file's (with the rows after the last chunk)
         _apply_thresholds(path, extract)
         removed = keys.removed(earlier) if keys is not None else {}
