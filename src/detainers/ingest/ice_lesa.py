@@ -15,8 +15,8 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
-from operator import itemgetter
 from datetime import date, datetime
+from operator import itemgetter
 from pathlib import Path
 
 from detainers.ingest.base import (
