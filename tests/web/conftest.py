@@ -151,6 +151,9 @@ def make_site(backend: str, tmp_path, populated, settings: dict | None = None):
     site = Site(url, app, app.state.engine, backend)
 
     def close():
+        jobs = getattr(app.state, "upload_jobs", None)
+        if jobs is not None:  # as the app's lifespan does when the server stops
+            jobs.shutdown()
         site.engine.dispose()
         if admin is not None:
             _drop(admin, name)

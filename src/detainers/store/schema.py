@@ -326,3 +326,31 @@ login_failures = Table(
     Column("username", String(64), nullable=False, index=True),
     Column("address", Text, nullable=False),
 )
+
+
+# Upload jobs of the web process: what each upload's page shows (its state, stage and summary), so that
+# any server process can show any job. They are written outside the upload's own transaction (on
+# SQLite in a companion file beside the database, whose write lock the ingest does not hold; see
+# web/jobs.py), and only the newest finished ones are kept.
+upload_jobs = Table(
+    "upload_jobs",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),  # the order jobs run in
+    Column("job_id", String(32), nullable=False, unique=True),
+    Column("owner", String(64), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("file_name", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("state", String(16), nullable=False, index=True),
+    Column("stage", Text, nullable=False),
+    Column("records", Integer, nullable=False),
+    Column("started_at", DateTime(timezone=True)),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("summary", Text),  # JSON
+    Column("error", Text),
+    Column("error_kind", String(16)),
+    Column("changed", Text),
+    # The server process running the job, and when it last said it was alive.
+    Column("worker", String(32), nullable=False),
+    Column("heartbeat_at", DateTime(timezone=True), nullable=False),
+)

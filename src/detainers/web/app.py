@@ -114,6 +114,16 @@ def create_app(settings: WebSettings) -> FastAPI:
     return app
 
 
+def app_from_environment() -> FastAPI:
+    """The app as each process of `detainers serve --workers N` builds it: the database from
+    DETAINERS_DB, the rest from the variables `web.settings.from_environment` reads (the serve
+    command sets them from its flags before it starts the processes)."""
+    from detainers.config import database_url
+    from detainers.web.settings import from_environment
+
+    return create_app(from_environment(database_url(None)))
+
+
 def _signed_in(engine, sid: str):
     """The user signed in under session id `sid`, if any (a read of its own)."""
     with engine.connect() as conn:
@@ -190,7 +200,6 @@ def _error_handlers(app: FastAPI) -> None:
         for name, value in (exc.headers or {}).items():
             response.headers[name] = value
         return response
-
 
 
 def internal_error(request: Request, exc: Exception):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Annotated, Optional
 
@@ -122,6 +123,10 @@ def serve(
         help="Always mark cookies Secure (default: when the request came over https).")] = None,
     forwarded_allow_ips: Annotated[Optional[str], typer.Option(
         help="Proxies trusted to say the client's address and scheme (X-Forwarded-*), comma-separated.")] = None,
+    workers: Annotated[int, typer.Option(
+        help="Server processes answering on the one address: a long report built in one does not hold up "
+             "the others. Each keeps its own database connections and answers; uploads and sessions are "
+             "shared through the database.", min=1, max=64)] = 1,
     db: DbOption = None,
 ) -> None:
     """Serve the dashboard and the JSON API (/api/v1, documented at /api/docs)."""
@@ -130,9 +135,21 @@ def serve(
     from detainers.web.app import create_app
     from detainers.web.settings import from_environment
 
-    settings = from_environment(database_url(db), anonymous=anonymous, secure_cookies=secure_cookies)
+    url = database_url(db)
+    settings = from_environment(url, anonymous=anonymous, secure_cookies=secure_cookies)
+    # Built here even with several workers: a bad setting or database stops the command before any
+    # process starts, and the schema is brought up to date once, not by each worker at once.
     application = create_app(settings)
-    err.print(f"Serving detainers on http://{host}:{port}/ (API docs at /api/docs); "
-              f"anonymous visitors: {settings.anonymous}. Ctrl-C stops.", highlight=False)
-    uvicorn.run(application, host=host, port=port, log_level="info", proxy_headers=bool(forwarded_allow_ips),
-                forwarded_allow_ips=forwarded_allow_ips)
+    err.print(f"Serving detainers on http://{host}:{port}/ (API docs at /api/docs) with {workers} "
+              f"process{'es' if workers > 1 else ''}; anonymous visitors: {settings.anonymous}. Ctrl-C stops.",
+              highlight=False)
+    common = dict(host=host, port=port, log_level="info", proxy_headers=bool(forwarded_allow_ips),
+                  forwarded_allow_ips=forwarded_allow_ips)
+    if workers == 1:
+        uvicorn.run(application, **common)
+        return
+    application.state.engine.dispose()
+    # The worker processes are started afresh and build their app from the environment.
+    os.environ.update({"DETAINERS_DB": url, "DETAINERS_ANONYMOUS": settings.anonymous,
+                       "DETAINERS_SECURE_COOKIES": "1" if settings.secure_cookies else "0"})
+    uvicorn.run("detainers.web.app:app_from_environment", factory=True, workers=workers, **common)

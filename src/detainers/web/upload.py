@@ -35,7 +35,7 @@ from detainers.ingest import catalogue
 from detainers.ingest.base import IngestOptions, default_facility, state_code
 from detainers.store.schema import detainers, jurisdictions
 from detainers.web.deps import CsrfFailed, Principal, csrf_checked, require
-from detainers.web.jobs import Job, registry
+from detainers.web.jobs import KEEP_FINISHED, Job, registry
 from detainers.web.templating import env, page
 
 router = APIRouter(include_in_schema=False)
@@ -577,7 +577,7 @@ def _job(request: Request, p: Principal, job_id: str) -> Job:
     job = registry(request.app).get(job_id)
     # Someone else's job is as absent as one that never was: its id says nothing.
     if job is None or not job.visible_to(p.user.username, p.role):
-        raise HTTPException(404, f"No upload job {job_id!r} (jobs are kept until the server restarts).")
+        raise HTTPException(404, f"No upload job {job_id!r} (the newest {KEEP_FINISHED} finished jobs are kept).")
     return job
 
 
