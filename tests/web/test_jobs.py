@@ -142,11 +142,11 @@ def test_a_job_whose_process_stopped_is_shown_as_lost_and_holds_up_nothing(fresh
 
 def test_a_running_job_keeps_saying_it_is_alive(fresh_site, monkeypatch):
     monkeypatch.setattr(jobs_module, "BEAT", 0.05)
-    monkeypatch.setattr(jobs_module, "LOST_AFTER", 1.0)
+    monkeypatch.setattr(jobs_module, "LOST_AFTER", 2.0)
     release = threading.Event()
     job = registry(fresh_site.app).submit("analyst", "jail-report", "slow.csv",
                                           lambda update: release.wait(20) and {"ok": True}, actor="a", address=None)
-    time.sleep(2.5)  # more than LOST_AFTER without any progress told by the work itself
+    time.sleep(4.5)  # more than LOST_AFTER without any progress told by the work itself
     assert registry(fresh_site.app).get(job.job_id).state == "running"
     release.set()
     wait_for(lambda: registry(fresh_site.app).get(job.job_id).over)
@@ -208,7 +208,9 @@ def test_serve_with_several_workers_shares_uploads_between_them(fresh_site, tmp_
             time.sleep(0.2)
         pids = set(re.findall(r"Started server process \[(\d+)\]", log_path.read_text()))
         assert len(pids) == 2 and str(server.pid) not in pids
-        with httpx.Client(base_url=base, timeout=30) as client:
+        # A new connection for every request, so that the requests are spread over the processes
+        # (a kept-alive connection is answered by one process throughout).
+        with httpx.Client(base_url=base, timeout=30, limits=httpx.Limits(max_keepalive_connections=0)) as client:
             assert sign_in(client, "analyst").status_code == 303
             token = csrf_of(client.get("/upload?kind=jail-report").text)
             sample = DATA / "jail-detainer-report-sample.csv"
@@ -226,6 +228,8 @@ def test_serve_with_several_workers_shares_uploads_between_them(fresh_site, tmp_
                 assert time.monotonic() < deadline
                 time.sleep(0.1)
             assert "job-state done" in panel.text
+            for _ in range(20):
+                assert "job-state done" in client.get(f"{location}/status").text
         # The job's row is where every process (and this one) reads it.
         job_id = location.rsplit("/", 1)[1]
         assert registry(fresh_site.app).get(job_id).summary["file"] == sample.name
@@ -240,6 +244,72 @@ def test_a_process_says_it_is_alive_only_while_it_has_jobs(fresh_site, monkeypat
     jobs = registry(fresh_site.app)
     assert jobs._beating is None  # nothing uploaded yet: no thread
     job = jobs.submit("analyst", "jail-report", "x.csv", lambda update: {}, actor="a", address=None)
+    beating = jobs._beating
+    assert beating is not None and beating.is_alive()
     wait_for(lambda: jobs.get(job.job_id).over)
-    wait_for(lambda: jobs._beating is None, seconds=5)
-    assert not [t for t in threading.enumerate() if t.name == "detainers-upload-beat" and t.is_alive()]
+    beating.join(5)
+    assert not beating.is_alive() and jobs._beating is None
+
+
+def test_uploads_sent_at_once_to_one_process_run_in_the_order_of_their_numbers(fresh_site):
+    jobs = registry(fresh_site.app)
+    ran: list[str] = []
+    go = threading.Barrier(8)
+
+    def send(n: int) -> None:
+        go.wait()
+        jobs.submit("analyst", "jail-report", f"{n}.csv", lambda update, n=n: ran.append(f"{n}.csv") or {},
+                    actor="a", address=None)
+
+    senders = [threading.Thread(target=send, args=(n,)) for n in range(8)]
+    for t in senders:
+        t.start()
+    for t in senders:
+        t.join(30)
+    wait_for(lambda: len(ran) == 8 and all(j.over for j in jobs.recent("admin", "admin")))
+    with jobs.rows.reading() as conn:
+        numbered = conn.execute(select(upload_jobs.c.file_name).order_by(upload_jobs.c.seq)).scalars().all()
+    assert ran == numbered
+
+
+def test_a_job_whose_row_cannot_be_written_holds_up_later_ones_only_until_it_is_lost(fresh_site, monkeypatch):
+    monkeypatch.setattr(jobs_module, "BEAT", 0.05)
+    monkeypatch.setattr(jobs_module, "LOST_AFTER", 1.0)
+    jobs = registry(fresh_site.app)
+    real = jobs.rows.claim
+    broken = {"first.csv"}
+
+    def claim(job_id, seq):
+        if jobs.get(job_id).file_name in broken:
+            raise RuntimeError("the jobs table went away for a moment")
+        return real(job_id, seq)
+
+    monkeypatch.setattr(jobs.rows, "claim", claim)
+    first = jobs.submit("analyst", "jail-report", "first.csv", lambda update: {}, actor="a", address=None)
+    second = jobs.submit("analyst", "jail-report", "second.csv", lambda update: {"ok": True}, actor="a",
+                         address=None)
+    wait_for(lambda: jobs.get(second.job_id).over, seconds=15)
+    assert jobs.get(second.job_id).state == "done"
+    assert (jobs.get(first.job_id).state, jobs.get(first.job_id).error_kind) == ("failed", "lost")
+
+
+def test_a_job_finishing_while_its_process_stops_is_still_alive_to_the_others(fresh_site, other, monkeypatch):
+    monkeypatch.setattr(jobs_module, "BEAT", 0.05)
+    monkeypatch.setattr(jobs_module, "LOST_AFTER", 1.0)
+    release = threading.Event()
+    jobs = registry(fresh_site.app)
+    job = jobs.submit("analyst", "jail-report", "slow.csv", lambda update: release.wait(20) and {"ok": True},
+                      actor="a", address=None)
+    wait_for(lambda: jobs.get(job.job_id).state == "running")
+    stopping = threading.Thread(target=jobs.shutdown)
+    stopping.start()
+    time.sleep(3)  # three times LOST_AFTER: the process is stopping, but its job is not over
+    assert registry(other).get(job.job_id).state == "running"
+    later = registry(other).submit("admin", "jail-report", "later.csv", lambda update: {}, actor="b", address=None)
+    time.sleep(0.5)
+    assert registry(other).get(later.job_id).state == "queued"
+    release.set()
+    stopping.join(20)
+    assert not stopping.is_alive()
+    assert registry(other).get(job.job_id).state == "done"
+    wait_for(lambda: registry(other).get(later.job_id).over)

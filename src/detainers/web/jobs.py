@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, and_, delete, func, or_, select, update
+from sqlalchemy import Connection, Engine, and_, create_engine, delete, func, or_, select, update
 
 from detainers import audit
 from detainers.errors import InputError
@@ -92,11 +92,12 @@ class Job:
         return role == "admin" or (username is not None and username == self.owner)
 
 
-def _job_of(row, now: datetime) -> Job:
+def _job_of(row) -> Job:
+    """A job from its row, selected with JobRows.columns() (which says whether its process is alive)."""
     job = Job(row.job_id, row.owner, row.kind, row.file_name, _utc(row.created_at), row.state, row.stage,
               row.records, _utc(row.started_at), _utc(row.finished_at),
               json.loads(row.summary) if row.summary is not None else None, row.error, row.error_kind, row.changed)
-    if not job.over and _utc(row.heartbeat_at) < now - timedelta(seconds=LOST_AFTER):
+    if not job.over and not row.alive:
         job = replace(job, state="failed", stage="stopped", error_kind="lost",
                       error=f"The server process that had this upload stopped before it finished (nothing "
                             f"heard from it since {_utc(row.heartbeat_at):%Y-%m-%d %H:%M:%S} UTC). If the "
@@ -113,24 +114,51 @@ def _columns(values: dict) -> dict:
     return out
 
 
+#: The version of the companion file's table; a file made by another version is made again (its
+#: rows only tell the progress of uploads, whose data is in the database).
+COMPANION_VERSION = 1
+#: PostgreSQL session lock held by the process running a job, so that one runs at a time even when
+#: two processes look at the queue at the same moment ("detainer" + 1, apart from the writer lock).
+RUN_LOCK = 0x64657461696E66
+
+
 class JobRows:
-    """Where job rows live, written outside any ingest's transaction (see the module's docstring)."""
+    """Where job rows live, written outside any ingest's transaction (see the module's docstring).
+
+    On PostgreSQL the rows have a small pool of their own (not the web pool, which requests may
+    exhaust) and the server's clock tells who is alive, so that processes on several machines agree;
+    on SQLite, all processes are on the machine that has the file, and its clock does."""
 
     def __init__(self, engine: Engine) -> None:
-        self._companion = engine.dialect.name == "sqlite"
-        if self._companion:
-            path = _companion_path(engine)
-            self.engine = make_engine(f"sqlite:///{path}")
+        self.companion = engine.dialect.name == "sqlite"
+        if self.companion:
+            self.engine = make_engine(f"sqlite:///{_companion_path(engine)}")
             with self.engine.begin() as conn:
-                upload_jobs.create(conn, checkfirst=True)
+                if conn.exec_driver_sql("PRAGMA user_version").scalar() != COMPANION_VERSION:
+                    upload_jobs.drop(conn, checkfirst=True)
+                    upload_jobs.create(conn)
+                    conn.exec_driver_sql(f"PRAGMA user_version = {COMPANION_VERSION}")
         else:
             # Autocommit: each statement commits by itself, so it neither waits for the writer lock
             # an ingest holds nor is undone with the ingest's transaction.
-            self.engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+            self.engine = create_engine(engine.url, isolation_level="AUTOCOMMIT", pool_size=2, max_overflow=4,
+                                        pool_pre_ping=True, pool_recycle=1800)
+
+    def now(self):
+        """The time to write as a heartbeat."""
+        return _now() if self.companion else func.now()
+
+    def alive(self):
+        """True for rows whose process was heard from within LOST_AFTER seconds."""
+        since = (_now() if self.companion else func.now()) - timedelta(seconds=LOST_AFTER)
+        return upload_jobs.c.heartbeat_at >= since
+
+    def columns(self):
+        return select(upload_jobs, self.alive().label("alive"))
 
     @contextmanager
     def writing(self) -> Iterator[Connection]:
-        if self._companion:
+        if self.companion:
             with self.engine.begin() as conn:
                 yield conn
         else:
@@ -140,9 +168,51 @@ class JobRows:
     def reading(self):
         return self.engine.connect()
 
+    def claim(self, job_id: str, seq: int):
+        """Mark the job running if no earlier job is waiting and none is running; None if it must wait.
+        Atomic across processes: on SQLite in one write transaction of the companion file; on
+        PostgreSQL under RUN_LOCK, held on the returned connection until `release`."""
+        blocking = select(func.count()).select_from(upload_jobs).where(
+            upload_jobs.c.job_id != job_id, upload_jobs.c.state.not_in(OVER), self.alive(),
+            or_(upload_jobs.c.seq < seq, upload_jobs.c.state == "running"))
+        running = update(upload_jobs).where(upload_jobs.c.job_id == job_id).values(
+            state="running", stage="starting", started_at=_now(), heartbeat_at=self.now())
+        if self.companion:
+            with self.engine.begin() as conn:
+                if conn.execute(blocking).scalar_one():
+                    return None
+                conn.execute(running)
+            return _NO_LOCK
+        conn = self.engine.connect()
+        try:
+            if conn.execute(select(func.pg_try_advisory_lock(RUN_LOCK))).scalar_one():
+                if not conn.execute(blocking).scalar_one():
+                    conn.execute(running)
+                    return conn
+                conn.execute(select(func.pg_advisory_unlock(RUN_LOCK)))
+        except BaseException:
+            conn.close()  # the session ends, and with it the lock
+            raise
+        conn.close()
+        return None
+
+    @staticmethod
+    def release(held) -> None:
+        if held is _NO_LOCK:
+            return
+        try:
+            held.execute(select(func.pg_advisory_unlock(RUN_LOCK)))
+        except Exception:  # noqa: BLE001 - the connection is gone, and the lock with its session
+            log.warning("upload jobs: the run lock's connection was lost", exc_info=True)
+        finally:
+            held.close()
+
     def close(self) -> None:
-        if self._companion:
-            self.engine.dispose()
+        self.engine.dispose()
+
+
+#: What `claim` returns on SQLite, where nothing is held while the job runs.
+_NO_LOCK = object()
 
 
 def _companion_path(engine: Engine) -> Path:
@@ -160,28 +230,29 @@ class Jobs:
         self.rows = JobRows(engine)
         self.worker = secrets.token_hex(8)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="detainers-upload")
-        self._stopping = threading.Event()
+        self._stopping = threading.Event()  # no more jobs are started
+        self._stop_beating = threading.Event()  # set once the job in progress has ended
         self._beating: threading.Thread | None = None
         self._lock = threading.Lock()
-        self._unfinished = 0  # jobs of this process not over yet: while there are any, it says it is alive
+        # This process's jobs not over yet: it says they are alive while there are any.
+        self._in_progress: set[str] = set()
 
     # --- reading ------------------------------------------------------------------------------
 
     def get(self, job_id: str) -> Job | None:
         with self.rows.reading() as conn:
-            row = conn.execute(select(upload_jobs).where(upload_jobs.c.job_id == job_id)).first()
-        return _job_of(row, _now()) if row is not None else None
+            row = conn.execute(self.rows.columns().where(upload_jobs.c.job_id == job_id)).first()
+        return _job_of(row) if row is not None else None
 
     def recent(self, username: str | None, role: str, limit: int = 10) -> list[Job]:
         """The newest jobs this user may see."""
-        query = select(upload_jobs).order_by(upload_jobs.c.seq.desc()).limit(limit)
+        query = self.rows.columns().order_by(upload_jobs.c.seq.desc()).limit(limit)
         if role != "admin":
             if username is None:
                 return []
             query = query.where(upload_jobs.c.owner == username)
-        now = _now()
         with self.rows.reading() as conn:
-            return [_job_of(row, now) for row in conn.execute(query)]
+            return [_job_of(row) for row in conn.execute(query)]
 
     # --- running ------------------------------------------------------------------------------
 
@@ -189,18 +260,26 @@ class Jobs:
                actor: str, address: str | None, cleanup: Callable[[], None] | None = None) -> Job:
         """Queue `work(update)`; its dict is the job's summary. `cleanup` runs after it, whatever happened."""
         job = Job(secrets.token_urlsafe(12), owner, kind, file_name, _now())
-        with self.rows.writing() as conn:
-            self._prune(conn)
-            seq = conn.execute(upload_jobs.insert().values(
-                **_columns({k: getattr(job, k) for k in ("job_id", "owner", "kind", "file_name", "created",
-                                                          "state", "stage", "records")}),
-                worker=self.worker, heartbeat_at=_now()).returning(upload_jobs.c.seq)).scalar_one()
-        self._start_beating()
-        try:
-            self._pool.submit(self._run, job.job_id, seq, work, actor, address, cleanup)
-        except RuntimeError:  # the pool is shut down (the process is stopping)
-            with self._lock:
-                self._unfinished -= 1
+        # One submit at a time in this process, so that its jobs reach the pool in the order of their
+        # numbers (a job waits for the earlier ones: the other way round, two would wait for each other).
+        with self._lock:
+            with self.rows.writing() as conn:
+                self._prune(conn)
+                seq = conn.execute(upload_jobs.insert().values(
+                    **_columns({k: getattr(job, k) for k in ("job_id", "owner", "kind", "file_name", "created",
+                                                              "state", "stage", "records")}),
+                    worker=self.worker, heartbeat_at=self.rows.now()).returning(upload_jobs.c.seq)).scalar_one()
+            try:
+                self._pool.submit(self._run, job.job_id, seq, work, actor, address, cleanup)
+            except RuntimeError:  # the pool is shut down (the process is stopping)
+                refused = True
+            else:
+                refused = False
+                self._in_progress.add(job.job_id)
+                if self._beating is None:
+                    self._beating = threading.Thread(target=self._beat, name="detainers-upload-beat", daemon=True)
+                    self._beating.start()
+        if refused:
             self._update(job.job_id, state="failed", error="The server is shutting down; upload the file again later.",
                          error_kind="bug", finished=_now())
             if cleanup is not None:
@@ -208,9 +287,11 @@ class Jobs:
         return self.get(job.job_id) or job
 
     def shutdown(self) -> None:
-        """Let the ingest in progress finish its transaction; queued ones are not started."""
+        """Let the ingest in progress finish its transaction (its process is still alive meanwhile);
+        queued ones are not started."""
         self._stopping.set()
         self._pool.shutdown(wait=True)
+        self._stop_beating.set()
         with self._lock:
             beating = self._beating
         if beating is not None:
@@ -220,7 +301,7 @@ class Jobs:
     def _update(self, job_id: str, **values) -> None:
         with self.rows.writing() as conn:
             conn.execute(update(upload_jobs).where(upload_jobs.c.job_id == job_id)
-                         .values(**_columns(values), heartbeat_at=_now()))
+                         .values(**_columns(values), heartbeat_at=self.rows.now()))
 
     def _progress(self, job_id: str) -> Callable[..., None]:
         """What the work calls to tell its stage and records. A row that cannot be written is logged,
@@ -232,11 +313,34 @@ class Jobs:
                 log.warning("upload job %s: progress not recorded", job_id, exc_info=True)
         return told
 
-    def _earlier_ones_running(self, seq: int) -> bool:
-        alive = upload_jobs.c.heartbeat_at >= _now() - timedelta(seconds=LOST_AFTER)
-        with self.rows.reading() as conn:
-            return conn.execute(select(func.count()).select_from(upload_jobs).where(
-                upload_jobs.c.seq < seq, upload_jobs.c.state.not_in(OVER), alive)).scalar_one() > 0
+    def _run(self, job_id: str, seq: int, work, actor: str, address: str | None, cleanup) -> None:
+        try:
+            self._wait_and_run(job_id, seq, work, actor, address, cleanup)
+        except Exception:  # noqa: BLE001 - the job's row could not be read or written
+            log.exception("upload job %s could not be run", job_id)
+            if cleanup is not None:
+                cleanup()
+        finally:
+            # No longer said to be alive: a row left unfinished by a failed write is shown as lost
+            # after LOST_AFTER, and holds up no later job.
+            with self._lock:
+                self._in_progress.discard(job_id)
+
+    def _wait_and_run(self, job_id: str, seq: int, work, actor: str, address: str | None, cleanup) -> None:
+        # Uploads taken before this one, by any server process, go first; one runs at a time.
+        held = None
+        while not self._stopping.is_set():
+            held = self.rows.claim(job_id, seq)
+            if held is not None:
+                break
+            self._stopping.wait(WAIT_POLL)
+        if held is None:
+            self._not_started(job_id, cleanup)
+            return
+        try:
+            self._work(job_id, work, actor, address, cleanup)
+        finally:
+            self.rows.release(held)
 
     def _not_started(self, job_id: str, cleanup) -> None:
         self._update(job_id, state="failed", stage="not started", error_kind="input", finished=_now(),
@@ -245,26 +349,7 @@ class Jobs:
         if cleanup is not None:
             cleanup()
 
-    def _run(self, job_id: str, seq: int, work, actor: str, address: str | None, cleanup) -> None:
-        try:
-            self._wait_and_run(job_id, seq, work, actor, address, cleanup)
-        except Exception:  # noqa: BLE001 - the job's rows could not be read or written: log it, leave nothing behind
-            log.exception("upload job %s could not be run", job_id)
-            if cleanup is not None:
-                cleanup()
-        finally:
-            with self._lock:
-                self._unfinished -= 1
-
-    def _wait_and_run(self, job_id: str, seq: int, work, actor: str, address: str | None, cleanup) -> None:
-        # Uploads taken by other server processes before this one go first.
-        while not self._stopping.is_set() and self._earlier_ones_running(seq):
-            self._stopping.wait(WAIT_POLL)
-        if self._stopping.is_set():
-            self._not_started(job_id, cleanup)
-            return
-        self._update(job_id, state="running", stage="starting", started=_now())
-        job = self.get(job_id)
+    def _work(self, job_id: str, work, actor: str, address: str | None, cleanup) -> None:
         try:
             # The ingest's own audit entry names the web user who uploaded, not the server process.
             with audit.acting_as(actor, address):
@@ -275,8 +360,7 @@ class Jobs:
                          changed=exc.changed)
         except Exception:  # a bug: the log keeps the trace, the page a reference to it
             ref = secrets.token_hex(4)
-            log.exception("upload job %s (%s, %s) failed: reference %s", job_id, job and job.kind,
-                          job and job.file_name, ref)
+            log.exception("upload job %s failed: reference %s", job_id, ref)
             final = dict(state="failed", stage="stopped", error_kind="bug",
                          error=f"Something went wrong on our side (reference {ref}). It has been logged.")
         # Temporary files go before the job is shown as over, so "over" means nothing is left behind.
@@ -292,33 +376,25 @@ class Jobs:
 
     # --- upkeep -------------------------------------------------------------------------------
 
-    def _start_beating(self) -> None:
-        with self._lock:
-            self._unfinished += 1
-            if self._beating is None and not self._stopping.is_set():
-                self._beating = threading.Thread(target=self._beat, name="detainers-upload-beat", daemon=True)
-                self._beating.start()
-
     def _beat(self) -> None:
-        """Say every BEAT seconds that this process's jobs are alive, while it has any."""
-        while not self._stopping.wait(BEAT):
+        """Say every BEAT seconds that this process's unfinished jobs are alive, while it has any."""
+        while not self._stop_beating.wait(BEAT):
             with self._lock:
-                if self._unfinished == 0:
+                alive = sorted(self._in_progress)
+                if not alive:
                     self._beating = None
                     return
             try:
                 with self.rows.writing() as conn:
-                    conn.execute(update(upload_jobs).where(upload_jobs.c.worker == self.worker,
+                    conn.execute(update(upload_jobs).where(upload_jobs.c.job_id.in_(alive),
                                                            upload_jobs.c.state.not_in(OVER))
-                                 .values(heartbeat_at=_now()))
+                                 .values(heartbeat_at=self.rows.now()))
             except Exception:  # noqa: BLE001 - tried again at the next beat
                 log.warning("upload jobs: could not say this process is alive", exc_info=True)
 
-    @staticmethod
-    def _prune(conn: Connection) -> None:
+    def _prune(self, conn: Connection) -> None:
         """Keep the newest KEEP_FINISHED finished (or lost) jobs, and those still going."""
-        gone = or_(upload_jobs.c.state.in_(OVER),
-                   upload_jobs.c.heartbeat_at < _now() - timedelta(seconds=LOST_AFTER))
+        gone = or_(upload_jobs.c.state.in_(OVER), ~self.rows.alive())
         cutoff = conn.execute(select(upload_jobs.c.seq).where(gone).order_by(upload_jobs.c.seq.desc())
                               .offset(KEEP_FINISHED - 1).limit(1)).scalar()
         if cutoff is not None:
