@@ -191,7 +191,8 @@ class JobRows:
                     return conn
                 conn.execute(select(func.pg_advisory_unlock(RUN_LOCK)))
         except BaseException:
-            conn.close()  # the session ends, and with it the lock
+            conn.invalidate()  # the session ends, and with it the lock (closed, not put back in the pool)
+            conn.close()
             raise
         conn.close()
         return None
@@ -202,8 +203,9 @@ class JobRows:
             return
         try:
             held.execute(select(func.pg_advisory_unlock(RUN_LOCK)))
-        except Exception:  # noqa: BLE001 - the connection is gone, and the lock with its session
-            log.warning("upload jobs: the run lock's connection was lost", exc_info=True)
+        except Exception:  # noqa: BLE001 - the session is ended instead, and the lock with it
+            log.warning("upload jobs: the run lock could not be let go; its connection is closed", exc_info=True)
+            held.invalidate()
         finally:
             held.close()
 
