@@ -166,6 +166,33 @@ def test_the_session_is_looked_up_off_the_event_loop(fresh_site, monkeypatch):
     assert lookups and set(lookups) == {"worker thread"}
 
 
+def test_a_visitor_who_never_signed_in_costs_no_session_lookup(fresh_site, monkeypatch):
+    """Most of a public dashboard's requests come from visitors: their session id says it was never
+    signed in, so no request of theirs reads the sessions table. Signing in gives an id that is looked
+    up; signing out gives a visitor's id again."""
+    from detainers.web import app as web_app
+
+    lookups = []
+    real = web_app.session_user
+    monkeypatch.setattr(web_app, "session_user", lambda conn, sid: lookups.append(sid) or real(conn, sid))
+    client = signed_in(fresh_site, None)
+    for _ in range(3):
+        assert client.get("/api/v1/me").json()["role"] == "anonymous"
+    assert client.cookies.get(COOKIE) and lookups == []
+    assert sign_in(client, "analyst").status_code == 303
+    assert client.get("/api/v1/me").json()["role"] == "analyst"
+    assert len(lookups) == 1 and not lookups[0].startswith("v.")
+    token = csrf_of(client.get("/login").text)
+    assert len(lookups) == 2
+    assert client.post("/logout", data={"csrf_token": token}, follow_redirects=False).status_code == 303
+    assert client.get("/api/v1/me").json()["role"] == "anonymous"
+    assert len(lookups) == 3  # the sign-out request itself, and none after it
+    # A visitor's id cannot name a stored session: ids made at sign-in never begin like one.
+    from detainers.web.security import VISITOR, new_sid
+
+    assert all(not new_sid().startswith(VISITOR) for _ in range(1000))
+
+
 def test_a_tampered_cookie_is_an_anonymous_visitor(site):
     client = TestClient(site.app, cookies={COOKIE: "forged.value"})
     response = client.get("/api/v1/me")

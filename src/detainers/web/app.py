@@ -22,7 +22,7 @@ from detainers.errors import InputError, StoreError
 from detainers.privacy import installation_secret
 from detainers.store.db import open_store
 from detainers.web.deps import CsrfFailed, Forbidden, NotSignedIn, Principal, principal
-from detainers.web.security import COOKIE, SECURITY_HEADERS, Signer, new_sid, session_user
+from detainers.web.security import COOKIE, SECURITY_HEADERS, Signer, is_visitor, session_user, visitor_sid
 from detainers.web.settings import WebSettings
 from detainers.web.templating import page
 
@@ -68,10 +68,11 @@ def create_app(settings: WebSettings) -> FastAPI:
         sid = signer.read(request.cookies.get(COOKIE))
         fresh = sid is None
         if fresh:
-            sid = new_sid()
-        # Looked up in a worker thread, as the sync routes run: on the event loop, a read that waits (for
-        # the pool, the server, the disk) would hold up every request in flight, not only this one.
-        user = None if fresh else await run_in_threadpool(_signed_in, engine, sid)
+            sid = visitor_sid()
+        # A visitor's id was never signed in: nothing to look up (most of a public dashboard's requests).
+        # Else looked up in a worker thread, as the sync routes run: on the event loop, a read that
+        # waits (for the pool, the server, the disk) would hold up every request in flight.
+        user = None if is_visitor(sid) else await run_in_threadpool(_signed_in, engine, sid)
         address = request.client.host if request.client else "unknown"
         request.state.principal = Principal(user, sid, address)
         request.state.set_sid = None  # a route that signs in or out puts the new id here

@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException
 
 from detainers import accounts, audit
 from detainers.web.deps import csrf_checked
-from detainers.web.security import clear_attempt, end_session, new_sid, record_attempt, sign_in_limit, start_session
+from detainers.web.security import clear_attempt, end_session, record_attempt, sign_in_limit, start_session, visitor_sid
 from detainers.web.templating import page
 
 router = APIRouter(include_in_schema=False)
@@ -71,5 +71,5 @@ def logout(request: Request):
         with request.app.state.engine.begin() as conn:
             end_session(conn, p.sid)
             audit.record(conn, "sign-out", {"address": p.address}, actor=p.actor)
-    request.state.set_sid = new_sid()
+    request.state.set_sid = visitor_sid()
     return RedirectResponse("/", status_code=303)

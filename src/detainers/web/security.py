@@ -45,7 +45,23 @@ def _hash(sid: str) -> str:
 
 
 def new_sid() -> str:
+    """A session id for someone who just signed in (stored, as its hash, in web_sessions)."""
     return secrets.token_urlsafe(32)
+
+
+#: What begins a visitor's session id: one that was never signed in, so there is nothing to look up.
+#: A signed-in id never has it ('.' is not among token_urlsafe's characters), and the cookie is
+#: signed, so a visitor cannot turn one into the other.
+VISITOR = "v."
+
+
+def visitor_sid() -> str:
+    """A session id for a visitor who has not signed in (it names the visitor's CSRF tokens only)."""
+    return VISITOR + secrets.token_urlsafe(32)
+
+
+def is_visitor(sid: str) -> bool:
+    return sid.startswith(VISITOR)
 
 
 class Signer:
