@@ -537,7 +537,8 @@ def _form_page(request: Request, p: Principal, kind: str, *, values: dict | None
     recent = registry(request.app).recent(p.user.username, p.role)
     return page(request, "upload.html", status_code=status_code, title="Upload", nav="upload", kinds=KINDS,
                 spec=KINDS[kind], values=values or {}, error=error, jurisdictions=places, recent=recent,
-                limit=_size(request.app.state.settings.max_upload_bytes), labels=LABELS)
+                limit=_size(request.app.state.settings.max_upload_bytes), labels=LABELS,
+                keep=KEEP_FINISHED)
 
 
 @router.get("/upload")
