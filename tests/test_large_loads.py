@@ -74,6 +74,27 @@ def test_parallel_reading_gives_the_same_problems_in_the_same_order(tmp_path, mo
     assert str(parallel) == str(one_by_one)
 
 
+def test_an_import_that_links_where_it_reads_tells_the_problems_reading_alone_tells(engine, tmp_path, monkeypatch):
+    """Bookings and detainers read (and linked) by one process of their own: a package with problems in
+    both files is refused with the problems, and the count of the rest, that reading it here gives."""
+    from detainers.datapackage import parallel
+
+    write_demo_package(tmp_path / "bad")
+    _spoil(tmp_path / "bad", "bookings.csv", "booked_on", 3, "31/02/2019")
+    _spoil(tmp_path / "bad", "detainers.csv", "lodged_on", 60, "not a day")
+    with pytest.raises(InputError) as alone:
+        _read(tmp_path / "bad", False, monkeypatch)
+    assert {p.file for p in alone.value.problems} == {"bookings.csv", "detainers.csv"} and alone.value.more
+    streamed = []
+    real_stream = parallel.Stream
+    monkeypatch.setattr(parallel, "Stream", lambda fn, *args: streamed.append(fn.__name__) or real_stream(fn, *args))
+    monkeypatch.setattr(reader, "PARALLEL_FROM", 0)
+    with pytest.raises(InputError) as imported:
+        import_package(engine, tmp_path / "bad")
+    assert streamed == ["_read_linked"]
+    assert imported.value.problems == alone.value.problems and imported.value.more == alone.value.more
+
+
 def _detainers(engine) -> list:
     with engine.connect() as conn:
         return conn.execute(select(detainers).order_by(detainers.c.detainer_id)).all()
@@ -158,23 +179,36 @@ def _stored_plainly_then_fresh(db_url, sqlite_template, tmp_path, monkeypatch) -
     return here
 
 
+@pytest.mark.parametrize("where", ["where-read", "own-process"])
 def test_a_large_first_load_derives_on_another_core_what_it_derives_here(
-        db_url, sqlite_template, tmp_path, monkeypatch):
-    """Read on several cores, written as read, detainers linked in a forked process: the same database."""
+        db_url, sqlite_template, tmp_path, monkeypatch, where):
+    """Read on several cores, written as read, detainers linked on another core — by the process that
+    read bookings.csv and detainers.csv (when the bookings are staged), or else by a forked process
+    of its own: the same database as linking them here."""
     from detainers.datapackage import parallel
 
     here = _stored_plainly_then_fresh(db_url, sqlite_template, tmp_path, monkeypatch)
-    forked = []
-    real_child = parallel.in_child
+    if where == "own-process":  # nothing staged: the reading processes send every file whole
+        monkeypatch.setattr(importer, "_staging", lambda engine, scratch: (None, frozenset(), ""))
+    forked, streamed = [], []
+    real_child, real_stream = parallel.in_child, parallel.Stream
 
     def spy(fn, *args):
         forked.append(fn.__name__)
         return real_child(fn, *args)
 
+    def stream_spy(fn, *args):
+        streamed.append(fn.__name__)
+        return real_stream(fn, *args)
+
     monkeypatch.setattr(parallel, "in_child", spy)
+    monkeypatch.setattr(parallel, "Stream", stream_spy)
     engine = open_store(db_url)
     result = import_package(engine, tmp_path / "demo")
-    assert forked == ["_derive_all"]
+    if where == "own-process":
+        assert (forked, streamed) == (["_derive_all"], [])
+    else:
+        assert (forked, streamed) == ([], ["_read_linked"])
     assert result.files["detainers.csv"].added == len(here["detainers"]) > 100
     assert _without_sources(_stored(engine)) == here
     engine.dispose()
@@ -362,6 +396,32 @@ def test_work_in_a_forked_process_gives_its_answer_or_its_error(tmp_path):
         parallel.in_child(lambda: 1 / 0).result()
 
 
+def _counted(n):
+    for k in range(n):
+        yield [{"k": k}] * 1000
+    raise ValueError(f"no more than {n}")
+
+
+def test_a_forked_stream_sends_each_value_as_it_is_made_then_its_error(tmp_path):
+    import multiprocessing
+    import time
+
+    from detainers.datapackage import parallel
+
+    stream = parallel.Stream(_counted, 2)
+    assert stream.next() == [{"k": 0}] * 1000
+    assert stream.next() == [{"k": 1}] * 1000
+    with pytest.raises(ValueError, match="no more than 2"):
+        stream.next()
+    stream.stop()
+    assert multiprocessing.active_children() == []
+
+    slow = parallel.Stream(lambda: iter([time.sleep(60)]))
+    assert len(multiprocessing.active_children()) == 1
+    slow.stop()  # stopped while working: ended, not left to sleep its minute out
+    assert multiprocessing.active_children() == []
+
+
 def test_stopping_forked_work_ends_its_process(tmp_path):
     import multiprocessing
     import signal
@@ -398,8 +458,10 @@ def test_a_staged_file_whose_table_was_written_meanwhile_is_merged_from_all_its_
     with pytest.MonkeyPatch.context() as m:
         m.setattr(reader.PackageReading, "whole", _counting_whole(kept))
         result = import_package(engine, tmp_path / "demo")
-    # Sent back slim (people without birth years, charges without descriptions), then read again whole.
-    assert {"people.csv": (False, True), "charges.csv": (False, True)}.items() <= dict(kept).items()
+    # Sent back slim (people without birth years, bookings without release reasons, detainers without
+    # forms, charges without descriptions), then read again whole.
+    assert {"people.csv": (False, True), "bookings.csv": (False, True), "detainers.csv": (False, True),
+            "charges.csv": (False, True)}.items() <= set(kept)
     assert result.files["charges.csv"].added == len(here["charges"]) > 100
     assert _without_sources(_stored(engine)) == here
     engine.dispose()
@@ -408,7 +470,8 @@ def test_a_staged_file_whose_table_was_written_meanwhile_is_merged_from_all_its_
 def _counting_whole(calls: list):
     real = reader.PackageReading.whole
 
-    column = {"people.csv": "birth_year", "charges.csv": "description"}
+    column = {"people.csv": "birth_year", "bookings.csv": "release_reason", "detainers.csv": "form",
+              "charges.csv": "description"}
 
     def whole(self, name):
         before = column.get(name, "source_row") in self.rows(name)[0]

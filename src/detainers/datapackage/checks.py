@@ -125,7 +125,7 @@ def _check_stored_detainers(conn, pkg, problems, stored_links: bool | None) -> N
                 problems.add(Problem("bookings.csv", b["source_row"], "person_id", b["person_id"],
                                      f"does not match stored detainer {d.detainer_id} (person {d.person_id} at "
                                      f"{d.facility_id}), which names this booking"))
-            elif b["released_on"] is not None and b["released_on"] < d.lodged_on:
+            elif b.get("released_on") is not None and b["released_on"] < d.lodged_on:
                 problems.add(Problem("bookings.csv", b["source_row"], "released_on", b["released_on"].isoformat(),
                                      f"is before stored detainer {d.detainer_id} was lodged on {d.lodged_on} "
                                      "(expected a release on or after it)"))
@@ -151,7 +151,7 @@ def _known(conn, pkg, parent_file, key, table, children, problems) -> None:
 
 def _bookings(conn, pkg, problems) -> dict[str, tuple]:
     """Every booking the package refers to: {booking_id: (person_id, facility_id, booked_on, released_on)}."""
-    mapping = {r["booking_id"]: (r["person_id"], r["facility_id"], r["booked_on"], r["released_on"])
+    mapping = {r["booking_id"]: (r["person_id"], r["facility_id"], r["booked_on"], r.get("released_on"))
                for r in pkg.rows("bookings.csv")}
     named = {r.get("booking_id") for f in ("charges.csv", "detainers.csv") for r in pkg.rows(f)}
     named.discard(None)
@@ -170,11 +170,11 @@ def _bookings(conn, pkg, problems) -> dict[str, tuple]:
 
 def _check_booking_dates(pkg, problems) -> None:
     for row in pkg.rows("bookings.csv"):
-        released, booked = row["released_on"], row["booked_on"]
+        released, booked = row.get("released_on"), row["booked_on"]
         if released is not None and released < booked:
             problems.add(Problem("bookings.csv", row["source_row"], "released_on", released.isoformat(),
                                  f"is before booked_on {booked} (expected on or after it)"))
-        if released is None and row["release_reason"] is not None:
+        if released is None and row.get("release_reason") is not None:
             problems.add(Problem("bookings.csv", row["source_row"], "release_reason", row["release_reason"],
                                  "is given but released_on is empty (expected a release date with a release reason)"))
 
@@ -193,7 +193,7 @@ def _check_charges(pkg, problems) -> None:
 def _check_detainers(pkg, booking_map, problems) -> None:
     for row in pkg.rows("detainers.csv"):
         n = row["source_row"]
-        lodged, lifted = row["lodged_on"], row["lifted_on"]
+        lodged, lifted = row["lodged_on"], row.get("lifted_on")
         if lifted is not None and lifted < lodged:
             problems.add(Problem("detainers.csv", n, "lifted_on", lifted.isoformat(),
                                  f"is before lodged_on {lodged} (expected on or after it)"))

@@ -93,7 +93,8 @@ def import_package(engine: Engine, path: Path, *, actor: str | None = None,
         stage("reading")
     with ExitStack() as scratch:
         scratch.enter_context(parallel.bulk_objects())
-        reading = scratch.enter_context(PackageReading(path, staging=lambda: _staging(engine, scratch)))
+        reading = scratch.enter_context(PackageReading(path, staging=lambda: _staging(engine, scratch),
+                                                              link=_derive_all))
         try:
             with interrupted.guard(engine, "import", str(path)) as mark, engine.connect() as conn:
                 try:
@@ -374,11 +375,12 @@ def _write_rows(conn: Connection, pkg: Package | PackageReading, source_id: int,
             # Linking detainers to the package's bookings needs nothing but the two files: it is done on another
             # core while the bookings are written (if the detainers are read by then) or while the package is
             # checked.
-            if elsewhere is None and spec.name in ("bookings.csv", "detainers.csv") and _derive_elsewhere(
-                    pkg, only_bookings):
+            # (Unless the process reading the two files links them: `PackageReading.links`.)
+            if elsewhere is None and spec.name in ("bookings.csv", "detainers.csv") and not pkg.links() and (
+                    _derive_elsewhere(pkg, only_bookings)):
                 stage_to = (pkg.stage_path("detainers") if len(pkg.rows("detainers.csv")) >= stored.STAGE_FROM
                             else None)
-                elsewhere = parallel.in_child(_derive_all, pkg.rows("detainers.csv"), pkg.rows("bookings.csv"),
+                elsewhere = parallel.in_child(_derive_all, pkg.rows("detainers.csv"), pkg.whole("bookings.csv")[0],
                                               pkg.hashes("detainers.csv"), stage_to)
             if spec.name == "detainers.csv" and checked is not None and not (check_late and elsewhere):
                 checked()  # before anything is derived from the package
@@ -387,6 +389,11 @@ def _write_rows(conn: Connection, pkg: Package | PackageReading, source_id: int,
                 continue
             deriver = None
             staged = pkg.staged(spec.name)
+            if spec.name == "detainers.csv" and pkg.links():
+                if not only_bookings:  # bookings were stored since the files were linked: derived again here
+                    staged, rows = None, pkg.whole(spec.name)[0]
+                elif (derived := pkg.derived(spec.name)) is not None:
+                    deriver = _derived_by_id(rows, derived)
             if spec.name == "detainers.csv" and elsewhere is not None:
                 try:
                     derived = elsewhere.result()
@@ -407,7 +414,7 @@ def _write_rows(conn: Connection, pkg: Package | PackageReading, source_id: int,
                 if staged is not None:  # the table was written to since the load began: merge row by row
                     rows = pkg.whole(spec.name)[0]
                 if spec.name == "detainers.csv" and deriver is None:
-                    deriver = _detainer_deriver(conn, rows, pkg.rows("bookings.csv") if only_bookings else None,
+                    deriver = _detainer_deriver(conn, rows, pkg.whole("bookings.csv")[0] if only_bookings else None,
                                                 scan_above)
                 staged = None
                 written = _upsert(conn, spec, rows, source_id, deriver, new=spec.table in new_tables,

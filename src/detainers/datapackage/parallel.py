@@ -89,6 +89,58 @@ class Child:
         self._answer.close()
 
 
+_STREAM: tuple | None = None
+
+
+def _run_stream() -> None:
+    fn, args, send = _STREAM
+    try:
+        for item in fn(*args):
+            send.send((True, item))
+    except BaseException as exc:  # told to the parent, which raises it at the next `next()`
+        try:
+            send.send((False, exc))
+        except Exception as unsent:  # an error that cannot be pickled
+            send.send((False, RuntimeError(f"the worker process failed: {exc!r} ({unsent!r})")))
+    send.close()
+
+
+class Stream:
+    """`fn(*args)`, a generator, in a forked process started at once: each value it yields is sent as
+    soon as it is made, so the parent can use the first while the child works on the next. Arguments
+    are inherited, not sent. `next()` waits for the next value (and raises what the generator raised);
+    `stop()` ends the process if it is still working."""
+
+    def __init__(self, fn: Callable, *args) -> None:
+        global _STREAM
+        context = multiprocessing.get_context("fork")
+        self._answer, send = context.Pipe(duplex=False)
+        self._process = context.Process(target=_run_stream, daemon=True)
+        _STREAM = (fn, args, send)
+        try:
+            self._process.start()
+        finally:
+            _STREAM = None
+            send.close()
+
+    def next(self):
+        try:
+            ok, value = self._answer.recv()
+        except EOFError:
+            self._process.join()
+            raise ChildProcessError(f"a worker process stopped without an answer (exit code "
+                                    f"{self._process.exitcode})") from None
+        if not ok:
+            raise value
+        return value
+
+    def stop(self) -> None:
+        if self._process.is_alive():
+            self._process.kill()
+        self._process.join()
+        self._answer.close()
+
+
 class _Here:
     """What `in_child` gives with one core: the answer, worked out here."""
 

@@ -11,7 +11,7 @@ import difflib
 import hashlib
 import io
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -65,6 +65,14 @@ class Package:
 
     def staged(self, name: str) -> None:
         """A package read whole has no staged copies (`PackageReading.staged`)."""
+        return None
+
+    def links(self) -> bool:
+        """A package read whole links no detainers while it is read (`PackageReading.links`)."""
+        return False
+
+    def derived(self, name: str) -> None:
+        """A package read whole has no derived values (`PackageReading.derived`)."""
         return None
 
     def whole(self, name: str) -> tuple[list[dict], list[str] | None]:
@@ -174,10 +182,18 @@ class PackageReading:
     `staging()`, if given, is asked (only when the files are read in worker processes) where the workers
     may stage rows, of which tables and in which kind of file (`stored.stage`; the caller removes the
     folder after the load).
+
+    `link(detainer_rows, booking_rows, hashes, stage_to)`, if given, derives the detainers' values from
+    the package's bookings (giving `stored.Staged` when `stage_to` is given, else one tuple per
+    detainer). When the bookings are staged (their table is empty, so the package's bookings are all
+    there will be), one process reads bookings.csv, sends it, then reads detainers.csv and links it to
+    the bookings it still holds: nothing but the staged copies and the columns the checks read
+    (`stored.KEPT`) crosses between processes. The other files are read by the remaining workers.
     """
 
     def __init__(self, path: Path,
-                 staging: Callable[[], tuple[Path | None, frozenset[str], str]] | None = None) -> None:
+                 staging: Callable[[], tuple[Path | None, frozenset[str], str]] | None = None,
+                 link: Callable | None = None) -> None:
         self.path = Path(path)
         present = _package_files(self.path)
         self.specs = [spec for spec in FILES if spec.name in present]
@@ -188,6 +204,7 @@ class PackageReading:
         self._read: dict[str, tuple] = {}
         self._futures: dict = {}
         self._pool = None
+        self._linking: parallel.Stream | None = None  # bookings.csv, then detainers.csv with their links
         self._meta = ProblemList()
         self._meta_digest = None
         self.synthetic, self.title, self.as_of = False, None, None
@@ -202,10 +219,16 @@ class PackageReading:
         if workers >= 2 and self.bytes >= PARALLEL_FROM:
             if staging is not None:
                 self.stage_to, self.stage_tables, self.stage_kind = staging()
+            together = set(_LINKED) if (link is not None and "bookings" in self.stage_tables
+                                        and all(name in self._paths for name in _LINKED)) else set()
+            if together:
+                self._linking = parallel.Stream(_read_linked, self._paths[_LINKED[0]], self._paths[_LINKED[1]],
+                                                self.stage_path("bookings"), self.stage_path("detainers"), link)
+                workers -= 1
             self._pool = parallel.pool(workers)
             self._futures = {spec.name: self._pool.submit(_read_one, spec.name, self._paths[spec.name],
                                                           self._stage_file(spec))
-                             for spec in self.specs}
+                             for spec in self.specs if spec.name not in together}
 
     def _stage_file(self, spec: FileSpec) -> Path | None:
         """Where the process reading `spec`'s file stages its rows (detainers: not there, as their derived
@@ -224,6 +247,8 @@ class PackageReading:
         return self
 
     def __exit__(self, *exc) -> None:
+        if self._linking is not None:
+            self._linking.stop()
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
@@ -231,13 +256,28 @@ class PackageReading:
     def _result(self, name: str) -> tuple:
         if name not in self._read:
             future = self._futures.get(name)
-            self._read[name] = future.result() if future is not None else _read_one(name, self._paths[name])
+            if self._linking is not None and name in _LINKED:
+                while name not in self._read:  # the files come in order: bookings.csv, then detainers.csv
+                    sent, result = self._linking.next()
+                    self._read[sent] = _received(result)
+            else:
+                self._read[name] = (_received(future.result()) if future is not None
+                                    else _read_one(name, self._paths[name]))
         return self._read[name]
 
     def ready(self, name: str) -> bool:
         """Whether `rows(name)` would give the file's rows without waiting for them to be read."""
         future = self._futures.get(name)
         return name in self._read or name not in self._paths or (future is not None and future.done())
+
+    def links(self) -> bool:
+        """Whether the detainers are linked to the package's bookings where they are read (`link`)."""
+        return self._linking is not None
+
+    def derived(self, name: str) -> list[tuple] | None:
+        """The values `link` derived for `rows(name)` when they were not staged (None: not derived, or
+        staged with them: `staged(name)`)."""
+        return self._result(name)[7] if name in self._paths else None
 
     def failed(self) -> bool:
         """Whether a problem was found in what has been read so far."""
@@ -278,7 +318,7 @@ class PackageReading:
         warnings = list(self._not_package)
         digest = hashlib.sha256()
         for spec in self.specs:
-            rows, items, more, file_warnings, file_digest, hashes, _staged = self._result(spec.name)
+            rows, items, more, file_warnings, file_digest, hashes, _staged, _derived = self._result(spec.name)
             for problem in items:  # merged in file order: the same problems, in the same order, however read
                 problems.add(problem)
             problems.more += more
@@ -295,29 +335,78 @@ class PackageReading:
                        read_by_spec=True, as_of=self.as_of)
 
 
+#: The files one process reads together when it links detainers to bookings (`PackageReading`).
+_LINKED = ("bookings.csv", "detainers.csv")
+
+
 def _read_one(name: str, path: Path, stage_to: Path | None = None) -> tuple:
     """One package file: its rows, problems (and how many more), warnings, SHA-256 digest, the rows'
     fingerprints (made here, where a large package is read on another core, rather than as it is written),
-    and, when `stage_to` is given and the file is large and has no problems, its staged copy there; the
-    rows of a staged file are then only what `stored.kept` keeps of them, and their fingerprints None."""
+    its staged copy and the values derived from it (`_sent`)."""
+    return _sent(*_read_whole(name, path), stage_to)
+
+
+def _read_whole(name: str, path: Path) -> tuple:
+    """One package file, read: (its spec, the folder, its rows, problems, warnings, SHA-256 digest,
+    the rows' fingerprints)."""
     spec = FILES_BY_NAME[name]
     data = path.read_bytes()
     problems = ProblemList()
     warnings: list[str] = []
     rows = _read_file(spec, data, problems, warnings)
     hashes = [] if problems else fingerprints(spec, rows)
-    staged = None
-    if stage_to is not None and not problems:
+    return spec, path.parent, rows, problems, warnings, hashlib.sha256(data).digest(), hashes
+
+
+def _sent(spec: FileSpec, folder: Path, rows: list[dict], problems: "ProblemList", warnings: list[str],
+          digest: bytes, hashes: list[str], stage_to: Path | None = None, link=None) -> tuple:
+    """What is sent back of one file read on another core. When `stage_to` is given and the file is
+    large and has no problems, its rows are staged there, and only what `stored.kept` keeps of them is
+    sent (their fingerprints: None). `link(rows, hashes, stage_to)`, if given and the file has no
+    problems, derives the values stored with the rows: staged with them (detainers of 50,000 or more,
+    `stored.STAGE_FROM`), else sent as a list of tuples, one per row."""
+    staged = derived = None
+    if not problems and (link is not None or stage_to is not None):
         from detainers.datapackage import checks, stored
 
-        if len(rows) >= stored.STAGE_FROM:
+        big = stage_to is not None and len(rows) >= stored.STAGE_FROM
+        # What the import needs of the rows now is what the checks across files read: only that is sent
+        # back, once the checks of this file alone pass (if not, all of it, to tell them).
+        one = Package(folder, {spec.name: PackageFile(spec, rows, "")}, "", read_by_spec=True)
+        alone = big and checks.file_alone(one, spec.name)
+        if link is not None:
+            derived = link(rows, hashes, stage_to if big else None)
+            if isinstance(derived, stored.Staged):
+                staged, derived = derived, None
+        elif big:
             staged = stored.stage(stage_to, spec, rows, hashes)
-            # What the import needs of the rows now is what the checks across files read: only that is
-            # sent back, once the checks of this file alone pass (if not, all of it, to tell them).
-            one = Package(path.parent, {name: PackageFile(spec, rows, "")}, "", read_by_spec=True)
-            if checks.file_alone(one, name):
-                rows, hashes = stored.kept(spec, rows), None
-    return rows, problems.items, problems.more, warnings, hashlib.sha256(data).digest(), hashes, staged
+        if staged is not None and alone:
+            rows, hashes = stored.kept(spec, rows), None
+    return rows, problems.items, problems.more, warnings, digest, hashes, staged, derived
+
+
+def _received(result: tuple) -> tuple:
+    """A file's result as sent by another process, with its rows as dicts again (`stored.Columns`)."""
+    rows = result[0]
+    if isinstance(rows, list):
+        return result
+    return (rows.rows(), *result[1:])
+
+
+def _read_linked(bookings_path: Path, detainers_path: Path, stage_bookings: Path | None,
+                 stage_detainers: Path | None, link) -> Iterator[tuple[str, tuple]]:
+    """Read bookings.csv and send it; then read detainers.csv, link its rows to those bookings
+    (`link(detainer_rows, booking_rows, hashes, stage_to)`), and send it (`PackageReading`). Each is
+    sent as `_read_one` sends a file."""
+    bookings = _read_whole(_LINKED[0], bookings_path)
+    yield _LINKED[0], _sent(*bookings, stage_bookings)
+    booking_rows, booking_problems = bookings[2], bookings[3]
+    detainers = _read_whole(_LINKED[1], detainers_path)
+    if booking_problems:  # the import stops at the bookings' problems: nothing to link to
+        yield _LINKED[1], _sent(*detainers)
+        return
+    yield _LINKED[1], _sent(*detainers, stage_detainers,
+                            link=lambda rows, hashes, stage_to: link(rows, booking_rows, hashes, stage_to))
 
 
 def _read_metadata(data: bytes, problems: ProblemList) -> tuple[bool, str | None, date | None]:

@@ -39,8 +39,12 @@ ROWS, IDENTITIES = "staged", "identities"
 SQLITE, COPY_TEXT = ".db", ".tsv"
 
 #: Of a file whose rows are staged, the columns the checks across files read (with `source_row`);
-#: the other files are sent whole.
-KEPT = {"people.csv": ("person_id",), "charges.csv": ("booking_id", "detainer_id")}
+#: the other files are sent whole. (Bookings' and detainers' are staged when the process that reads
+#: them links them, `PackageReading`.)
+KEPT = {"people.csv": ("person_id",),
+        "bookings.csv": ("booking_id", "person_id", "facility_id", "booked_on", "released_on"),
+        "detainers.csv": ("detainer_id", "person_id", "facility_id", "booking_id", "lodged_on", "lifted_on"),
+        "charges.csv": ("booking_id", "detainer_id")}
 
 
 @dataclass(frozen=True)
@@ -152,13 +156,29 @@ def _write_text(path: Path, columns: list[str], values: Iterable[tuple]) -> int:
     return count
 
 
-def kept(spec: FileSpec, rows: list[dict]) -> list[dict]:
-    """What is sent back of a staged file's rows: the columns of `KEPT` that have a value, and
-    `source_row` (all of them, for a file not in `KEPT`)."""
+def kept(spec: FileSpec, rows: list[dict]) -> "Columns | list[dict]":
+    """What is sent back of a staged file's rows: the columns of `KEPT` with `source_row`, as `Columns`
+    (all of the rows, for a file not in `KEPT`)."""
     names = KEPT.get(spec.name)
     if names is None:
         return rows
-    return [{"source_row": r["source_row"], **{n: r[n] for n in names if r[n] is not None}} for r in rows]
+    return Columns(("source_row", *names), rows)
+
+
+class Columns:
+    """Some columns of a file's rows, as one list per column: what crosses between processes. A list of
+    a million dicts costs several times more to pickle and unpickle than the same values as columns.
+    `rows()` gives them back as dicts (with only these keys)."""
+
+    __slots__ = ("names", "values")
+
+    def __init__(self, names: tuple[str, ...], rows: list[dict]) -> None:
+        self.names = names
+        self.values = [[row[name] for row in rows] for name in names]
+
+    def rows(self) -> list[dict]:
+        names = self.names
+        return [dict(zip(names, values)) for values in zip(*self.values)]
 
 
 def _counting(values: Iterable[tuple], at: int, count: list[int]) -> Iterator[tuple]:
