@@ -288,3 +288,20 @@ def test_a_package_day_that_is_not_a_date_is_refused(engine, tmp_path, value):
     assert "is not a date (YYYY-MM-DD)" in caught.value.message()
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(sources)).scalar_one() == 0
+
+
+def test_a_blank_cell_after_an_exported_quoted_blank_is_still_blank(tmp_path):
+    """Each distinct spelling of a year is read once and remembered; a quoted cell of spaces (as our export
+    writes a cell that starts with a tab) is read as its text, and must not make a later blank cell of
+    the same spaces read as anything but blank."""
+    from detainers.datapackage import reader
+    from tests.pkg import write_package
+
+    people = [{"person_id": "p1", "birth_year": "'\t"}, {"person_id": "p2", "birth_year": "\t"},
+              {"person_id": "p3", "birth_year": "1980"}, {"person_id": "p4", "birth_year": "1980"}]
+    with pytest.raises(InputError) as caught:
+        reader.read_package(write_package(tmp_path / "both", {"people.csv": people}))
+    assert [(p.row, p.column, p.value) for p in caught.value.problems] == [(2, "birth_year", "\t")]
+    alone = reader.read_package(write_package(tmp_path / "alone", {"people.csv": people[1:]}))
+    assert [(r["person_id"], r["birth_year"]) for r in alone.rows("people.csv")] == [
+        ("p2", None), ("p3", 1980), ("p4", 1980)]

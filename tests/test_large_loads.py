@@ -422,6 +422,29 @@ def test_a_forked_stream_sends_each_value_as_it_is_made_then_its_error(tmp_path)
     assert multiprocessing.active_children() == []
 
 
+@pytest.mark.parametrize("count", [0, 1, 49, 50, 51, 137])
+def test_a_staging_file_holds_every_row_in_order(tmp_path, count):
+    """Rows go into a staging file several to a statement; those left over at the end one by one."""
+    import sqlite3
+
+    from detainers.datapackage import stored
+    from detainers.datapackage.spec import FILES_BY_NAME
+
+    rows = [{"source_row": n + 2, "person_id": f"p{n}", "birth_year": 1950 + n % 50, "sex": None,
+             "citizenship": "MX", "name": f"Name {n}" if n % 3 == 0 else None, "date_of_birth": None}
+            for n in range(count)]
+    hashes = [f"h{n}" for n in range(count)]
+    staged = stored.stage(tmp_path / "people.db", FILES_BY_NAME["people.csv"], rows, hashes)
+    db = sqlite3.connect(tmp_path / "people.db")
+    back = db.execute(f'SELECT person_id, birth_year, sex, citizenship, source_row, row_hash FROM "{stored.ROWS}" '
+                      "ORDER BY rowid").fetchall()
+    names = db.execute(f'SELECT person_id, name FROM "{stored.IDENTITIES}" ORDER BY rowid').fetchall()
+    db.close()
+    assert back == [(r["person_id"], r["birth_year"], None, "MX", r["source_row"], h) for r, h in zip(rows, hashes)]
+    assert names == [(r["person_id"], r["name"]) for r in rows if r["name"]]
+    assert (staged.rows, staged.identities) == (count, len(names))
+
+
 def test_stopping_forked_work_ends_its_process(tmp_path):
     import multiprocessing
     import signal

@@ -478,18 +478,21 @@ def _read_file(spec: FileSpec, data: bytes, problems: ProblemList, warnings: lis
     width = len(header)
     # Each cell's place, name, reader and whether it is required; a column the file lacks is read from
     # the blank cell added past the last one.
-    cells = [(width if col.index is None else col.index, col.stored_as, col.read, col.required) for col in plan]
+    cells = [(width if col.index is None else col.index, col.stored_as, col.read, col.seen, col.required)
+             for col in plan]
     key_of = getter([spec_col_db(spec, k) for k in spec.key])
     try:
         for record in reader:
             row_number += 1
-            if not "".join(record).strip():
+            if not record or (not record[0].strip() and not "".join(record).strip()):
                 continue  # blank lines carry nothing
             if len(record) > width:
                 if any(c.strip() for c in record[width:]):
                     problems.add(Problem(spec.name, row_number, None, None,
                                          f"has {len(record)} cells but the header has {len(header)} columns"))
                     continue
+            elif len(record) == width:
+                record.append("")
             else:
                 record.extend([""] * (width + 1 - len(record)))
             row = _read_cells(cells, record, row_number)
@@ -550,16 +553,22 @@ def _check_header(spec: FileSpec, header: list[str], problems: ProblemList, warn
 class _ColumnPlan:
     """How one column of one file is read: where it sits, and its reader (memoised where pure)."""
 
-    __slots__ = ("name", "stored_as", "index", "required", "read")
+    __slots__ = ("name", "stored_as", "index", "required", "read", "seen")
 
     def __init__(self, col, index: int | None) -> None:
         self.name, self.stored_as, self.index, self.required = col.name, col.stored_as, index, col.required
         # Dates, years, codes and enumerations repeat across rows: read each distinct spelling once.
-        self.read = col.read if col.read in _UNIQUE_READERS else _memoised(col.read)
+        #: {cell text: its value, or the CellError it raised} for a memoised reader (else None).
+        self.seen: dict[str, object] | None = None
+        if col.read in _UNIQUE_READERS:
+            self.read = col.read
+        else:
+            self.seen = {}
+            self.read = _memoised(col.read, self.seen)
 
 
-def _memoised(read):
-    seen: dict[str, object] = {}
+def _memoised(read, seen: dict[str, object]):
+    """`read`, reading each distinct text once (at most 100,000 of them are kept in `seen`)."""
 
     def cached(raw: str):
         value = seen.get(raw, seen)
@@ -568,7 +577,9 @@ def _memoised(read):
                 value = read(raw)
             except CellError as exc:
                 value = exc
-            if len(seen) < 100_000:
+            # Not a text of spaces (only an export's quoted cell brings one here): `_read_cells` takes what
+            # it finds in `seen` before it asks whether a cell is blank.
+            if len(seen) < 100_000 and not raw.isspace():
                 seen[raw] = value
         if isinstance(value, CellError):
             raise CellError(str(value))
@@ -589,8 +600,15 @@ def _read_cells(cells: list[tuple], record: list[str], row_number: int) -> dict 
     reads it again and says what is wrong with each cell)."""
     row: dict = {"source_row": row_number}
     try:
-        for index, name, read, required in cells:
+        for index, name, read, seen, required in cells:
             raw = record[index]
+            if seen is not None:  # a spelling read before (never a blank or an export's quoted cell): its value
+                value = seen.get(raw, seen)
+                if value is not seen:
+                    if isinstance(value, CellError):
+                        return None
+                    row[name] = value
+                    continue
             if not raw or raw.isspace():
                 if required:
                     return None

@@ -18,6 +18,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from itertools import chain, islice
 from pathlib import Path
 
 from detainers import outcomes
@@ -189,7 +190,28 @@ def _counting(values: Iterable[tuple], at: int, count: list[int]) -> Iterator[tu
         yield v
 
 
+#: At most this many rows per INSERT into a staging file, and at most 999 values (the least limit any
+#: SQLite has had): a statement per row costs about a fifth more.
+_ROWS_PER_INSERT, _VALUES_PER_INSERT = 50, 999
+
+
 def _write(db: sqlite3.Connection, table: str, columns: list[str], values: Iterable[tuple]) -> None:
+    """Rows `values` into a new table of the staging database `db`, in order."""
     names = ", ".join(f'"{c}"' for c in columns)
     db.execute(f'CREATE TABLE "{table}" ({names})')
-    db.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({", ".join("?" for _ in columns)})', values)
+    one = f'({", ".join("?" for _ in columns)})'
+    per = max(1, min(_ROWS_PER_INSERT, _VALUES_PER_INSERT // len(columns)))
+    rest: list[tuple] = []
+    db.executemany(f'INSERT INTO "{table}" ({names}) VALUES {", ".join([one] * per)}', _flat(values, per, rest))
+    db.executemany(f'INSERT INTO "{table}" ({names}) VALUES {one}', rest)
+
+
+def _flat(values: Iterable[tuple], per: int, rest: list[tuple]) -> Iterator[tuple]:
+    """The values of each `per` rows of `values` as one tuple; the rows left over at the end go to `rest`."""
+    rows = iter(values)
+    while True:
+        batch = list(islice(rows, per))
+        if len(batch) < per:
+            rest.extend(batch)
+            return
+        yield tuple(chain.from_iterable(batch))
