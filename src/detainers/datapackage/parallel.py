@@ -31,7 +31,7 @@ def pool(workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
 
 
-_TASK: tuple | None = None
+_TASK: tuple | None = None  # (fn, args, the pipe's sending end), for the process being forked
 
 
 def _run_task() -> None:
@@ -47,53 +47,8 @@ def _run_task() -> None:
     send.close()
 
 
-class Child:
-    """`fn(*args)` in a forked process, started at once. Its arguments are not sent but inherited;
-    `result()` waits for the answer; `stop()` ends the process if it is still working."""
-
-    def __init__(self, fn: Callable, *args) -> None:
-        global _TASK
-        context = multiprocessing.get_context("fork")
-        self._answer, send = context.Pipe(duplex=False)
-        self._process = context.Process(target=_run_task, daemon=True)
-        _TASK = (fn, args, send)
-        try:
-            self._process.start()
-        finally:
-            _TASK = None
-            send.close()
-
-    def result(self):
-        try:
-            ok, value = self._answer.recv()
-        except EOFError:
-            self._process.join()
-            raise ChildProcessError(f"a worker process stopped without an answer (exit code "
-                                    f"{self._process.exitcode})") from None
-        finally:
-            self._answer.close()
-        self._process.join()
-        if not ok:
-            raise value
-        return value
-
-    @property
-    def exitcode(self) -> int | None:
-        """The process's exit code once it has ended (negative: the signal that ended it)."""
-        return self._process.exitcode
-
-    def stop(self) -> None:
-        if self._process.is_alive():
-            self._process.kill()
-        self._process.join()
-        self._answer.close()
-
-
-_STREAM: tuple | None = None
-
-
 def _run_stream() -> None:
-    fn, args, send = _STREAM
+    fn, args, send = _TASK
     try:
         for item in fn(*args):
             send.send((True, item))
@@ -105,25 +60,24 @@ def _run_stream() -> None:
     send.close()
 
 
-class Stream:
-    """`fn(*args)`, a generator, in a forked process started at once: each value it yields is sent as
-    soon as it is made, so the parent can use the first while the child works on the next. Arguments
-    are inherited, not sent. `next()` waits for the next value (and raises what the generator raised);
-    `stop()` ends the process if it is still working."""
+class _Forked:
+    """A process forked at once to run `run`, which calls `fn(*args)` (inherited, not sent) and sends
+    what it gives through a pipe."""
 
-    def __init__(self, fn: Callable, *args) -> None:
-        global _STREAM
+    def __init__(self, run: Callable[[], None], fn: Callable, args: tuple) -> None:
+        global _TASK
         context = multiprocessing.get_context("fork")
         self._answer, send = context.Pipe(duplex=False)
-        self._process = context.Process(target=_run_stream, daemon=True)
-        _STREAM = (fn, args, send)
+        self._process = context.Process(target=run, daemon=True)
+        _TASK = (fn, args, send)
         try:
             self._process.start()
         finally:
-            _STREAM = None
+            _TASK = None
             send.close()
 
-    def next(self):
+    def _receive(self):
+        """The next thing sent; raises what the work raised, or ChildProcessError if it sent nothing."""
         try:
             ok, value = self._answer.recv()
         except EOFError:
@@ -134,11 +88,45 @@ class Stream:
             raise value
         return value
 
+    @property
+    def exitcode(self) -> int | None:
+        """The process's exit code once it has ended (negative: the signal that ended it)."""
+        return self._process.exitcode
+
     def stop(self) -> None:
+        """End the process if it is still working."""
         if self._process.is_alive():
             self._process.kill()
         self._process.join()
         self._answer.close()
+
+
+class Child(_Forked):
+    """`fn(*args)` in a forked process, started at once. Its arguments are not sent but inherited;
+    `result()` waits for the answer; `stop()` ends the process if it is still working."""
+
+    def __init__(self, fn: Callable, *args) -> None:
+        super().__init__(_run_task, fn, args)
+
+    def result(self):
+        try:
+            return self._receive()
+        finally:
+            self._answer.close()
+            self._process.join()
+
+
+class Stream(_Forked):
+    """`fn(*args)`, a generator, in a forked process started at once: each value it yields is sent as
+    soon as it is made, so the parent can use the first while the child works on the next. Arguments
+    are inherited, not sent. `next()` waits for the next value (and raises what the generator raised);
+    `stop()` ends the process if it is still working."""
+
+    def __init__(self, fn: Callable, *args) -> None:
+        super().__init__(_run_stream, fn, args)
+
+    def next(self):
+        return self._receive()
 
 
 class _Here:
