@@ -255,6 +255,131 @@ def test_a_large_first_load_copies_rows_staged_on_other_cores(db_url, sqlite_tem
     engine.dispose()
 
 
+#: How `_read_one_in_order` and `_read_linked_in_order` run in the forked processes (set before they fork).
+_IN_ORDER: dict = {}
+
+
+def _wait_for_the_first() -> None:
+    import time
+
+    deadline = time.monotonic() + 60
+    while not _IN_ORDER["marker"].exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1)
+
+
+def _read_one_in_order(name, *args):  # module level: the reading pool is sent it by name
+    waits = name == "charges.csv" and not _IN_ORDER["charges_first"]
+    if waits:
+        _wait_for_the_first()
+    result = _IN_ORDER["read_one"](name, *args)
+    if name == "charges.csv" and _IN_ORDER["charges_first"]:
+        _IN_ORDER["marker"].touch()
+    return result
+
+
+def _read_linked_in_order(*args):
+    for sent in _IN_ORDER["read_linked"](*args):
+        if sent[0] == "detainers.csv" and _IN_ORDER["charges_first"]:
+            _wait_for_the_first()
+        yield sent
+        if sent[0] == "detainers.csv" and not _IN_ORDER["charges_first"]:
+            _IN_ORDER["marker"].touch()
+
+
+def _charges_read_first(tmp_path: Path, monkeypatch, charges_first: bool) -> None:
+    """Make one of charges.csv (read by a pool process) and detainers.csv (read, and linked, after
+    bookings.csv by a process of its own) come to the import first: the other waits, in its forked
+    process, until the first is sent, then a second more."""
+    monkeypatch.setitem(_IN_ORDER, "marker", tmp_path / "first-sent")
+    monkeypatch.setitem(_IN_ORDER, "charges_first", charges_first)
+    monkeypatch.setitem(_IN_ORDER, "read_one", reader._read_one)
+    monkeypatch.setitem(_IN_ORDER, "read_linked", reader._read_linked)
+    monkeypatch.setattr(reader, "_read_one", _read_one_in_order)
+    monkeypatch.setattr(reader, "_read_linked", _read_linked_in_order)
+
+
+@pytest.mark.parametrize("charges_first", [True, False], ids=["charges-ahead", "in-turn"])
+def test_charges_read_before_the_detainers_are_linked_are_written_first_to_the_same_database(
+        db_url, sqlite_template, tmp_path, monkeypatch, charges_first):
+    """A first load whose charges are staged while its detainers are still being linked writes the charges
+    first (rather than waiting), their references to the detainers checked once those are in; when the
+    detainers come first, the files are written in turn. Either way: the database of a plain import,
+    with its foreign keys, and the files told in file order."""
+    from detainers.datapackage import stored
+    from detainers.store import bulk
+
+    write_demo_package(tmp_path / "demo")
+    engine = open_store(db_url)
+    plain = import_package(engine, tmp_path / "demo")
+    here = _without_sources(_stored(engine))
+    engine.dispose()
+    fresh_database(db_url, sqlite_template)
+    monkeypatch.setattr(reader, "PARALLEL_FROM", 0)
+    monkeypatch.setattr(stored, "STAGE_FROM", 0)
+    monkeypatch.setattr(bulk, "DEFER_INDEXES_FROM", 10)
+    _charges_read_first(tmp_path, monkeypatch, charges_first)
+    copied = []
+    real_insert = bulk.insert_staged
+    monkeypatch.setattr(bulk, "insert_staged",
+                        lambda conn, table, *args: copied.append(table.name) or real_insert(conn, table, *args))
+    engine = open_store(db_url)
+    keys_before = _foreign_keys(engine)
+    result = import_package(engine, tmp_path / "demo")
+    order = [t for t in copied if t in ("detainers", "charges")]
+    assert order == (["charges", "detainers"] if charges_first else ["detainers", "charges"])
+    assert list(result.files) == list(plain.files)
+    assert {n: vars(f) for n, f in result.files.items()} == {n: vars(f) for n, f in plain.files.items()}
+    assert _without_sources(_stored(engine)) == here
+    assert _foreign_keys(engine) == keys_before
+    if db_url.startswith("sqlite"):
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+            assert conn.exec_driver_sql("PRAGMA defer_foreign_keys").scalar() == 0  # ended with the transaction
+    engine.dispose()
+
+
+def _foreign_keys(engine) -> list[tuple]:
+    """The foreign keys of the tables a first load fills (PostgreSQL's constraints; SQLite's are in the
+    table definitions, never dropped)."""
+    from sqlalchemy import text
+
+    if engine.dialect.name != "postgresql":
+        return []
+    with engine.connect() as conn:
+        keys = conn.execute(text(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE contype = 'f' AND conrelid::regclass::text IN ('people', 'bookings', 'detainers', 'charges') "
+            "ORDER BY 1, 2")).all()
+    assert len(keys) >= 6
+    return [tuple(k) for k in keys]
+
+
+def test_charges_written_ahead_of_a_detainer_they_name_wrongly_are_still_refused_by_the_database(
+        engine, tmp_path, monkeypatch):
+    """Written before the detainers, a charge naming no detainer is still refused at the end of the load —
+    even with the package checks that would have told it turned off — and nothing is changed."""
+    from detainers.datapackage import checks, stored
+    from detainers.store import bulk
+
+    write_demo_package(tmp_path / "bad")
+    _spoil(tmp_path / "bad", "charges.csv", "detainer_id", 2, "no-such-detainer")
+    before = _stored(engine)
+    monkeypatch.setattr(reader, "PARALLEL_FROM", 0)
+    monkeypatch.setattr(stored, "STAGE_FROM", 0)
+    monkeypatch.setattr(bulk, "DEFER_INDEXES_FROM", 10)
+    _charges_read_first(tmp_path, monkeypatch, True)
+    monkeypatch.setattr(importer, "check_package", lambda conn, pkg, **kw: checks.ProblemList())
+    ahead = []
+    real_ahead = importer._charges_ahead
+    monkeypatch.setattr(importer, "_charges_ahead", lambda *a: ahead.append(real_ahead(*a)) or ahead[-1])
+    with pytest.raises(bulk.DATABASE_ERRORS) as caught:
+        import_package(engine, tmp_path / "bad")
+    assert ahead == [True]
+    assert "foreign key" in str(caught.value).lower()
+    assert _stored(engine) == before
+
+
 @pytest.mark.parametrize("staged", [False, True], ids=["written-here", "staged"])
 def test_a_large_load_that_fails_its_checks_changes_nothing_and_says_what_reading_first_said(
         engine, tmp_path, monkeypatch, staged):

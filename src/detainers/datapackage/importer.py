@@ -369,8 +369,54 @@ def _write_rows(conn: Connection, pkg: Package | PackageReading, source_id: int,
     """
     touched = _Touched()
     elsewhere = None  # the detainers' derived values, worked out on another core
+    ahead = ""  # a file written before its turn: charges.csv, while the detainers are still being linked
+    foreign_later: list = []  # PostgreSQL: foreign keys of a table written ahead, added once the detainers are in
+
+    def write(spec: FileSpec, rows: list[dict], staged, deriver) -> None:
+        if spec.name == "policies.csv":
+            _clear_derived_policies(conn, {r["jurisdiction_id"] for r in rows})
+        table = schema.metadata.tables[spec.table]
+        if staged is not None and _empty(conn, table):
+            written = _insert_staged(conn, table, rows, staged, source_id,
+                                     foreign_later if spec.name == ahead else None)
+        else:
+            if staged is not None:  # the table was written to since the load began: merge row by row
+                rows = pkg.whole(spec.name)[0]
+            staged = None
+            if spec.name == "detainers.csv" and deriver is None:
+                deriver = _detainer_deriver(conn, rows, pkg.whole("bookings.csv")[0] if only_bookings else None,
+                                            scan_above)
+            written = _upsert(conn, spec, rows, source_id, deriver, new=spec.table in new_tables,
+                              scan_above=scan_above, hashes=pkg.hashes(spec.name))
+        _add_counts(result.files.setdefault(spec.name, FileResult()), written.result)
+        if spec.name in ("jurisdictions.csv", "policies.csv"):
+            touched.places = True
+        if spec.name == "bookings.csv":
+            touched.rebooked.update(r["person_id"] for r in written.rows)
+        if spec.name == "detainers.csv":
+            touched.detainers.update(r["detainer_id"] for r in written.rows)
+            if count_links:
+                _count_links(written, touched)
+        if spec.name == "people.csv" and staged is not None:
+            with bulk.deferred_indexes(conn, person_identities, staged.identities):
+                bulk.insert_staged(conn, person_identities, staged.path, stored.IDENTITIES,
+                                   {"source_id": source_id})
+        elif spec.name == "people.csv":
+            _write_identities(conn, written.rows, written.result.added, source_id)
+        if spec.name == "charges.csv":
+            result.detainer_lines_in_charges += written.detainer_lines
+        written.values = None  # let go of the stored tuples before the next file is written
+
     try:
         for spec in FILES:
+            if spec.name == ahead:
+                continue
+            if spec.name == "detainers.csv" and check_late and _charges_ahead(conn, pkg, only_bookings):
+                # The charges are in while the detainers they name are still being linked: written now, their
+                # references to the detainers are checked once the detainers are written.
+                ahead = "charges.csv"
+                bulk.foreign_keys_at_commit(conn)
+                write(FILES_BY_NAME[ahead], pkg.rows(ahead), pkg.staged(ahead), None)
             rows = pkg.rows(spec.name)
             # Linking detainers to the package's bookings needs nothing but the two files: it is done on another
             # core while the bookings are written (if the detainers are read by then) or while the package is
@@ -405,44 +451,32 @@ def _write_rows(conn: Connection, pkg: Package | PackageReading, source_id: int,
                     staged = derived
                 else:
                     deriver = _derived_by_id(rows, derived)
-            if spec.name == "policies.csv":
-                _clear_derived_policies(conn, {r["jurisdiction_id"] for r in rows})
-            table = schema.metadata.tables[spec.table]
-            if staged is not None and _empty(conn, table):
-                written = _insert_staged(conn, table, rows, staged, source_id)
-            else:
-                if staged is not None:  # the table was written to since the load began: merge row by row
-                    rows = pkg.whole(spec.name)[0]
-                if spec.name == "detainers.csv" and deriver is None:
-                    deriver = _detainer_deriver(conn, rows, pkg.whole("bookings.csv")[0] if only_bookings else None,
-                                                scan_above)
-                staged = None
-                written = _upsert(conn, spec, rows, source_id, deriver, new=spec.table in new_tables,
-                                  scan_above=scan_above, hashes=pkg.hashes(spec.name))
-            _add_counts(result.files.setdefault(spec.name, FileResult()), written.result)
-            if spec.name in ("jurisdictions.csv", "policies.csv"):
-                touched.places = True
-            if spec.name == "bookings.csv":
-                touched.rebooked.update(r["person_id"] for r in written.rows)
+            write(spec, rows, staged, deriver)
             if spec.name == "detainers.csv":
-                touched.detainers.update(r["detainer_id"] for r in written.rows)
-                if count_links:
-                    _count_links(written, touched)
-            if spec.name == "people.csv" and staged is not None:
-                with bulk.deferred_indexes(conn, person_identities, staged.identities):
-                    bulk.insert_staged(conn, person_identities, staged.path, stored.IDENTITIES,
-                                       {"source_id": source_id})
-            elif spec.name == "people.csv":
-                _write_identities(conn, written.rows, written.result.added, source_id)
-            if spec.name == "charges.csv":
-                result.detainer_lines_in_charges += written.detainer_lines
-            written.values = None  # let go of the stored tuples before the next file is written
+                while foreign_later:
+                    bulk.add_foreign_keys(conn, *foreign_later.pop())
+        while foreign_later:  # (a package without detainers)
+            bulk.add_foreign_keys(conn, *foreign_later.pop())
         if checked is not None:
             checked()
     finally:
         if elsewhere is not None:
             elsewhere.stop()  # if it is still working: the load stopped
+    # In file order, whichever was written first.
+    result.files = {spec.name: result.files[spec.name] for spec in FILES if spec.name in result.files}
     return touched
+
+
+def _charges_ahead(conn: Connection, pkg: Package | PackageReading, only_bookings: bool) -> bool:
+    """Whether to write the charges before the detainers: a first load whose charges are read and staged
+    while its detainers are still being linked where they are read (the import would otherwise wait
+    for them doing nothing), into tables that are both empty."""
+    if not (isinstance(pkg, PackageReading) and pkg.links() and only_bookings
+            and pkg.first_ready(("detainers.csv", "charges.csv")) == "charges.csv"):
+        return False
+    staged = pkg.staged("charges.csv")
+    return (staged is not None and staged.rows >= bulk.DEFER_INDEXES_FROM
+            and _empty(conn, schema.metadata.tables["charges"]) and _empty(conn, detainers))
 
 
 def _add_counts(total: FileResult, more: FileResult) -> None:
@@ -652,11 +686,13 @@ def _derived_by_id(rows: list[dict], derived: list[tuple]):
     return lambda row: by_id[row["detainer_id"]]
 
 
-def _insert_staged(conn: Connection, table, rows: list[dict], staged: stored.Staged, source_id: int) -> "_Written":
-    """Write a file's rows, all new, from their staged copy (`stored.stage`)."""
+def _insert_staged(conn: Connection, table, rows: list[dict], staged: stored.Staged, source_id: int,
+                   foreign_later: list | None = None) -> "_Written":
+    """Write a file's rows, all new, from their staged copy (`stored.stage`). `foreign_later`: as for
+    `bulk.deferred_indexes`."""
     if staged.rows != len(rows):
         raise RuntimeError(f"{staged.path} holds {staged.rows} rows, not {len(rows)}")
-    with bulk.deferred_indexes(conn, table, staged.rows):
+    with bulk.deferred_indexes(conn, table, staged.rows, foreign_later):
         bulk.insert_staged(conn, table, staged.path, stored.ROWS, {"source_id": source_id})
     return _Written(FileResult(added=staged.rows), rows, staged.detainer_lines)
 

@@ -128,6 +128,11 @@ class Stream(_Forked):
     def next(self):
         return self._receive()
 
+    def waiting(self, timeout: float = 0) -> bool:
+        """Whether `next()` would answer at once (waiting up to `timeout` seconds for that): a value,
+        the generator's error, or the end of the process, is there to be received."""
+        return self._answer.poll(timeout)
+
 
 class _Here:
     """What `in_child` gives with one core: the answer, worked out here."""

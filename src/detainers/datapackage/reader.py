@@ -12,6 +12,7 @@ import hashlib
 import io
 import tomllib
 from collections.abc import Callable, Iterator
+from concurrent import futures
 from datetime import date, datetime
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -269,6 +270,24 @@ class PackageReading:
         """Whether `rows(name)` would give the file's rows without waiting for them to be read."""
         future = self._futures.get(name)
         return name in self._read or name not in self._paths or (future is not None and future.done())
+
+    def first_ready(self, names: tuple[str, ...], every: float = 0.02) -> str:
+        """The first of `names` whose rows are read (`ready`), waiting until one is (looking every
+        `every` seconds). A file no other process reads is read here when its rows are asked for:
+        if none of `names` is read elsewhere, the first is given."""
+        linked = self._linking is not None and any(name in _LINKED for name in names)
+        elsewhere = [future for name in names if (future := self._futures.get(name)) is not None]
+        while True:
+            for name in names:
+                if self.ready(name):
+                    return name
+            if not linked and not elsewhere:
+                return names[0]
+            if linked and self._linking.waiting(0 if elsewhere else every):
+                # the next of the linked files has come (or the process's error): taken now
+                self._result(next(name for name in _LINKED if name not in self._read))
+            elif elsewhere:
+                futures.wait(elsewhere, every, return_when=futures.FIRST_COMPLETED)
 
     def links(self) -> bool:
         """Whether the detainers are linked to the package's bookings where they are read (`link`)."""

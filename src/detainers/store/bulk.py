@@ -170,10 +170,12 @@ def _copy_staged(conn: Connection, table: Table, path: Path, constants: dict[str
 
 
 def detach_staged(conn: Connection) -> None:
-    """Detach the staging files `insert_staged` attached (outside a transaction)."""
+    """Detach the staging files `insert_staged` attached (once the caller's transaction has ended)."""
     if _dialect(conn) != "sqlite":
         return
     driver = conn.connection.driver_connection
+    if driver.in_transaction:  # a refused COMMIT (a foreign key checked at commit) leaves its transaction open
+        driver.rollback()
     for alias in _attached(driver):
         driver.execute(f'DETACH DATABASE "{alias}"')
 
@@ -247,14 +249,19 @@ def large_write(conn: Connection, rows: int, cache_kib: int | None = None) -> It
 
 
 @contextmanager
-def deferred_indexes(conn: Connection, table: Table, incoming: int) -> Iterator[bool]:
+def deferred_indexes(conn: Connection, table: Table, incoming: int,
+                     foreign_later: list[tuple[Table, list[tuple[str, str]]]] | None = None) -> Iterator[bool]:
     """Drop a table's secondary indexes (and, on PostgreSQL, its foreign keys) while a large batch is
     written into it, and build them again after.
 
     Building an index once over all rows, or checking a foreign key with one join, is several times
-    faster than keeping it up to date row by row; re-adding a foreign key checks every row. Only done when the batch is large and at least twice the size of the table (a first load);
-    the drop and the rebuild happen in the caller's transaction, so a failure leaves the indexes as
-    they were and readers never see the table without them. Yields whether indexes were deferred.
+    faster than keeping it up to date row by row; re-adding a foreign key checks every row. Only done
+    when the batch is large and at least twice the size of the table (a first load); the drop and the
+    rebuild happen in the caller's transaction, so a failure leaves the indexes as they were and
+    readers never see the table without them. Yields whether indexes were deferred.
+
+    `foreign_later`, if given, takes the (table, foreign keys) to add again instead (PostgreSQL): the
+    caller writes the rows they refer to after these, and then calls `add_foreign_keys`.
     """
     if incoming < DEFER_INDEXES_FROM:
         yield False
@@ -274,8 +281,27 @@ def deferred_indexes(conn: Connection, table: Table, incoming: int) -> Iterator[
         conn.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
     for _, sql in definitions:
         conn.execute(text(sql))
+    if foreign_later is not None:
+        if foreign:
+            foreign_later.append((table, foreign))
+    else:
+        add_foreign_keys(conn, table, foreign)
+
+
+def add_foreign_keys(conn: Connection, table: Table, foreign: list[tuple[str, str]]) -> None:
+    """Add back foreign keys `deferred_indexes` dropped (each checks every row once)."""
     for name, definition in foreign:
         conn.execute(text(f'ALTER TABLE "{table.name}" ADD CONSTRAINT "{name}" {definition}'))
+
+
+def foreign_keys_at_commit(conn: Connection) -> None:
+    """On SQLite, check foreign keys at the commit of the caller's transaction instead of at each
+    statement (until that transaction ends), so rows may be written before the rows they refer to. A
+    parent row written later then looks up its children by index (the child's foreign key columns are
+    indexed). PostgreSQL: nothing (there a large first load drops the foreign keys it writes under,
+    `deferred_indexes`)."""
+    if _dialect(conn) == "sqlite":
+        conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
 
 
 def _foreign_keys(conn: Connection, table: Table) -> list[tuple[str, str]]:
