@@ -574,12 +574,15 @@ class _ColumnPlan:
 
     __slots__ = ("name", "stored_as", "index", "required", "read", "seen")
 
-    def __init__(self, col, index: int | None) -> None:
+    def __init__(self, col, index: int | None, key: tuple[str, ...] = ()) -> None:
         self.name, self.stored_as, self.index, self.required = col.name, col.stored_as, index, col.required
-        # Dates, years, codes and enumerations repeat across rows: read each distinct spelling once.
+        # Dates, years, codes, enumerations and the ids of places (a few thousand facilities, named by
+        # millions of bookings and detainers) repeat across rows: each distinct spelling is read once,
+        # and its rows share one value (which also makes them cheaper to send between processes).
+        # Other ids and free text mostly do not repeat.
         #: {cell text: its value, or the CellError it raised} for a memoised reader (else None).
         self.seen: dict[str, object] | None = None
-        if col.read in _UNIQUE_READERS:
+        if col.read is read_text or (col.read is read_id and (col.stored_as in key or col.stored_as not in _PLACES)):
             self.read = col.read
         else:
             self.seen = {}
@@ -607,11 +610,12 @@ def _memoised(read, seen: dict[str, object]):
     return cached
 
 
-_UNIQUE_READERS = (read_id, read_text)
+#: Ids of places, read once per spelling where another file's rows name them (`_ColumnPlan`).
+_PLACES = frozenset({"facility_id", "jurisdiction_id"})
 
 
 def _plan(spec: FileSpec, positions: dict) -> list[_ColumnPlan]:
-    return [_ColumnPlan(col, positions.get(col.name)) for col in spec.columns]
+    return [_ColumnPlan(col, positions.get(col.name), spec.key) for col in spec.columns]
 
 
 def _read_cells(cells: list[tuple], record: list[str], row_number: int) -> dict | None:
