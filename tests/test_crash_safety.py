@@ -24,7 +24,7 @@ from detainers.datapackage.importer import import_package
 from detainers.demo import write_demo_package
 from detainers.store.db import open_store
 from detainers.store.schema import installation, metadata
-from tests.conftest import fresh_database
+from tests.conftest import BACKENDS, fresh_database
 
 KILL_POINTS = int(os.environ.get("DETAINERS_KILL_POINTS", "3"))
 TABLES = [t for t in metadata.sorted_tables if t.name != "installation"]
@@ -153,3 +153,52 @@ def test_a_marker_of_a_running_process_is_left_alone(engine):
         with engine.begin() as conn:
             mark.done(conn)
     assert markers(engine) == 0
+
+
+_KILLED_WITH_A_FORKED_CHILD = """
+import os, sys, time
+from detainers.datapackage import parallel
+from detainers.store.db import make_engine
+
+engine = make_engine(sys.argv[1])
+conn = engine.connect()
+backend = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+conn.exec_driver_sql("BEGIN")
+conn.exec_driver_sql("CREATE TEMPORARY TABLE held (i int)")
+conn.exec_driver_sql("LOCK TABLE held IN ACCESS EXCLUSIVE MODE")
+child = parallel.Child(time.sleep, 120)  # forked work, as an import's reading processes are
+print(backend, child._process.pid, flush=True)
+os.kill(os.getpid(), 9)  # killed in the middle of its transaction
+"""
+
+
+@pytest.mark.skipif("postgresql" not in BACKENDS, reason="PostgreSQL only (DETAINERS_TEST_BACKENDS has no postgresql)")
+def test_a_killed_client_s_session_ends_though_its_forked_processes_live_on(pg_database, tmp_path):
+    """A process killed mid-transaction while processes it forked still run: the server sees it go (its
+    session ends, its locks are let go) at once, not when they end. The forked processes do not keep
+    its connections' sockets."""
+    from sqlalchemy import create_engine, text
+
+    script = tmp_path / "killed.py"
+    script.write_text(_KILLED_WITH_A_FORKED_CHILD)
+    # (Its output is read line by line: the forked process holds the pipe open after it is killed.)
+    killed = subprocess.Popen([sys.executable, str(script), pg_database], stdout=subprocess.PIPE, text=True)
+    line = killed.stdout.readline()
+    assert killed.wait(timeout=60) == -signal.SIGKILL
+    killed.stdout.close()
+    backend, child = (int(v) for v in line.split())
+    admin = create_engine(pg_database, isolation_level="AUTOCOMMIT")
+    try:
+        os.kill(child, 0)  # the forked process lives on
+        deadline = time.monotonic() + 10
+        with admin.connect() as conn:
+            while conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :p"), {"p": backend}).scalar():
+                assert time.monotonic() < deadline, "the killed client's session is still open"
+                time.sleep(0.1)
+        os.kill(child, 0)  # ... and still did when the session had ended
+    finally:
+        admin.dispose()
+        try:
+            os.kill(child, signal.SIGKILL)
+        except ProcessLookupError:
+            pass

@@ -259,23 +259,19 @@ def test_a_large_first_load_copies_rows_staged_on_other_cores(db_url, sqlite_tem
 _IN_ORDER: dict = {}
 
 
-def _wait_for_the_first() -> None:
+def _wait_for_the_first(then: float = 0) -> None:
     import time
 
     deadline = time.monotonic() + 60
     while not _IN_ORDER["marker"].exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    time.sleep(1)
+        time.sleep(0.02)
+    time.sleep(then)
 
 
 def _read_one_in_order(name, *args):  # module level: the reading pool is sent it by name
-    waits = name == "charges.csv" and not _IN_ORDER["charges_first"]
-    if waits:
-        _wait_for_the_first()
-    result = _IN_ORDER["read_one"](name, *args)
-    if name == "charges.csv" and _IN_ORDER["charges_first"]:
-        _IN_ORDER["marker"].touch()
-    return result
+    if name == "charges.csv" and not _IN_ORDER["charges_first"]:
+        _wait_for_the_first(then=1)
+    return _IN_ORDER["read_one"](name, *args)
 
 
 def _read_linked_in_order(*args):
@@ -289,14 +285,27 @@ def _read_linked_in_order(*args):
 
 def _charges_read_first(tmp_path: Path, monkeypatch, charges_first: bool) -> None:
     """Make one of charges.csv (read by a pool process) and detainers.csv (read, and linked, after
-    bookings.csv by a process of its own) come to the import first: the other waits, in its forked
-    process, until the first is sent, then a second more."""
+    bookings.csv by a process of its own) come to the import first. Charges first: the linking process
+    sends the detainers once the importing process has seen the charges read (when it is about to
+    choose). Detainers first: the pool process reads the charges a second after the detainers are
+    sent (the importing process looks for them every 20 ms)."""
+    from concurrent import futures
+
     monkeypatch.setitem(_IN_ORDER, "marker", tmp_path / "first-sent")
     monkeypatch.setitem(_IN_ORDER, "charges_first", charges_first)
     monkeypatch.setitem(_IN_ORDER, "read_one", reader._read_one)
     monkeypatch.setitem(_IN_ORDER, "read_linked", reader._read_linked)
     monkeypatch.setattr(reader, "_read_one", _read_one_in_order)
     monkeypatch.setattr(reader, "_read_linked", _read_linked_in_order)
+    if charges_first:
+        real_first_ready = reader.PackageReading.first_ready
+
+        def first_ready(self, names, *args):
+            futures.wait([self._futures["charges.csv"]], timeout=60)
+            _IN_ORDER["marker"].touch()
+            return real_first_ready(self, names, *args)
+
+        monkeypatch.setattr(reader.PackageReading, "first_ready", first_ready)
 
 
 @pytest.mark.parametrize("charges_first", [True, False], ids=["charges-ahead", "in-turn"])

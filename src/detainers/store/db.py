@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import time
+import weakref
 from importlib import resources
 from pathlib import Path
 
+import psycopg
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -129,6 +131,37 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+#: This process's open PostgreSQL connections (`_forget_server_sockets`).
+_SERVER_CONNECTIONS: weakref.WeakSet = weakref.WeakSet()
+
+
+def _remember_server_connection(dbapi_connection, _record) -> None:
+    _SERVER_CONNECTIONS.add(dbapi_connection)
+
+
+def _forget_server_sockets() -> None:
+    """In a process just forked: the sockets of the PostgreSQL connections it inherited now lead
+    nowhere (/dev/null). A forked process never uses them (an import's reading processes touch no
+    database). Kept open there, they would keep the server from seeing a killed client go for as long
+    as the forked process lives: a stopped import's session would stay in the middle of its COPY,
+    holding the tables whose indexes it dropped, locked against every reader. (Nothing is sent on
+    them: a forked process ends without closing its parent's connections.)"""
+    if not _SERVER_CONNECTIONS:
+        return
+    null = os.open(os.devnull, os.O_RDWR)
+    try:
+        for connection in list(_SERVER_CONNECTIONS):
+            try:
+                os.dup2(null, connection.pgconn.socket)
+            except psycopg.Error:  # closed already
+                continue
+    finally:
+        os.close(null)
+
+
+os.register_at_fork(after_in_child=_forget_server_sockets)
+
+
 def make_engine(url: str, *, pool_size: int | None = None, max_overflow: int | None = None) -> Engine:
     """Create an engine for `url` with per-backend settings; no schema work.
 
@@ -164,6 +197,7 @@ def make_engine(url: str, *, pool_size: int | None = None, max_overflow: int | N
     if engine.dialect.name == "postgresql":
         _tell_reads_from_writes(engine)
         event.listen(engine, "begin", _begin_postgresql)
+        event.listen(engine, "connect", _remember_server_connection)
     return engine
 
 
