@@ -165,15 +165,22 @@ def _without_sources(stored: dict[str, list]) -> dict[str, list]:
             for t, rows in stored.items()}
 
 
-def _stored_plainly_then_fresh(db_url, sqlite_template, tmp_path, monkeypatch) -> dict[str, list]:
-    """The demo package imported the plain way (what is stored, less source ids), then an empty database
-    again, with large-load paths (reading on several cores, linking in a forked process) from any size."""
+def _imported_plainly_then_fresh(db_url, sqlite_template, tmp_path) -> tuple:
+    """The demo package (written to tmp_path/demo) imported the plain way: its result and what is stored
+    (less source ids); then an empty database again."""
     write_demo_package(tmp_path / "demo")
     engine = open_store(db_url)
-    import_package(engine, tmp_path / "demo")
+    plain = import_package(engine, tmp_path / "demo")
     here = _without_sources(_stored(engine))
     engine.dispose()
     fresh_database(db_url, sqlite_template)
+    return plain, here
+
+
+def _stored_plainly_then_fresh(db_url, sqlite_template, tmp_path, monkeypatch) -> dict[str, list]:
+    """The demo package imported the plain way (what is stored, less source ids), then an empty database
+    again, with large-load paths (reading on several cores, linking in a forked process) from any size."""
+    _, here = _imported_plainly_then_fresh(db_url, sqlite_template, tmp_path)
     monkeypatch.setattr(reader, "PARALLEL_FROM", 0)
     monkeypatch.setattr(importer, "DERIVE_ELSEWHERE_FROM", 0)
     return here
@@ -221,13 +228,7 @@ def test_a_large_first_load_copies_rows_staged_on_other_cores(db_url, sqlite_tem
     from detainers.datapackage import stored
     from detainers.store import bulk
 
-    write_demo_package(tmp_path / "demo")
-    engine = open_store(db_url)
-    plain = import_package(engine, tmp_path / "demo")
-    here = _without_sources(_stored(engine))
-    engine.dispose()
-
-    fresh_database(db_url, sqlite_template)
+    plain, here = _imported_plainly_then_fresh(db_url, sqlite_template, tmp_path)
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))
@@ -318,12 +319,7 @@ def test_charges_read_before_the_detainers_are_linked_are_written_first_to_the_s
     from detainers.datapackage import stored
     from detainers.store import bulk
 
-    write_demo_package(tmp_path / "demo")
-    engine = open_store(db_url)
-    plain = import_package(engine, tmp_path / "demo")
-    here = _without_sources(_stored(engine))
-    engine.dispose()
-    fresh_database(db_url, sqlite_template)
+    plain, here = _imported_plainly_then_fresh(db_url, sqlite_template, tmp_path)
     monkeypatch.setattr(reader, "PARALLEL_FROM", 0)
     monkeypatch.setattr(stored, "STAGE_FROM", 0)
     monkeypatch.setattr(bulk, "DEFER_INDEXES_FROM", 10)
